@@ -1,0 +1,15 @@
+"""Registers the /api/v1 blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__all__ = ["init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Attach every /api/v1 blueprint to the app."""
+    from geo311.api import areas, health
+
+    app.register_blueprint(health.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(areas.blueprint, url_prefix="/api/v1")

@@ -1,0 +1,50 @@
+"""Documented settings with their defaults; every key can be set as ``GEO311_<KEY>`` in the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Defaults", "PROJECT_ROOT", "apply_environment"]
+
+#: The checkout (or installed tree) that holds ``data/``, ``boundaries/`` and ``web/``.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Defaults:
+    """Default settings. Each is documented in README.md (kept honest by tests/test_docs.py)."""
+
+    #: SQLAlchemy URL of the PostGIS database. Empty means the private cluster under ``VAR_DIR``.
+    DATABASE_URL = ""
+    #: Where the private cluster, its socket and logs live (gitignored).
+    VAR_DIR = str(PROJECT_ROOT / "var")
+    #: TCP port number of the private cluster (it listens on a unix socket only, under VAR_DIR).
+    PG_PORT = 8312
+    #: Database name inside the private cluster.
+    PG_DATABASE = "geo311"
+    #: Reference data shipped with the product.
+    DATA_DIR = str(PROJECT_ROOT / "data")
+    #: Declarative boundary dataset definitions.
+    BOUNDARIES_DIR = str(PROJECT_ROOT / "boundaries")
+    #: Largest number of vertices in one pre-split area part (ST_Subdivide); smaller is faster to test.
+    SUBDIVIDE_MAX_VERTICES = 128
+    #: Host and port that ``make run`` serves on.
+    HOST = "127.0.0.1"
+    PORT = 8311
+    #: Largest page a list endpoint returns.
+    PAGE_LIMIT = 1000
+    #: How far (metres) a pin may be from a street before snapping gives up.
+    SNAP_MAX_DISTANCE_M = 250.0
+    #: Log level of the application logger.
+    LOG_LEVEL = "INFO"
+
+
+def apply_environment(config: Any) -> None:
+    """Overlay ``GEO311_*`` environment variables (JSON-typed where possible) and ``DATABASE_URL``.
+
+    :param config: a Flask ``Config`` to update in place.
+    """
+    config.from_prefixed_env("GEO311")
+    if not config.get("DATABASE_URL") and os.environ.get("DATABASE_URL"):
+        config["DATABASE_URL"] = os.environ["DATABASE_URL"]

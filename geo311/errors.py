@@ -1,0 +1,147 @@
+"""Geo311Error hierarchy and the handlers that render every error as JSON.
+
+``/api`` and other paths answer ``{"ok": false, "error": "...", "status": N}``; ``/open311`` answers
+the GeoReport v2 shape ``[{"code": N, "description": "..."}]`` (XML when the path ends in ``.xml``).
+"""
+
+from __future__ import annotations
+
+import logging
+from xml.sax.saxutils import escape
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+__all__ = [
+    "Geo311Error",
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "PayloadTooLarge",
+    "TooManyRequests",
+    "ServiceUnavailable",
+    "init_app",
+    "error_response",
+]
+
+log = logging.getLogger(__name__)
+
+
+class Geo311Error(Exception):
+    """Base error: ``status`` is the HTTP status, ``message`` is safe to show to the public.
+
+    :param message: public message.
+    :param detail: extra text for the log only.
+    """
+
+    status = 500
+
+    def __init__(self, message: str, *, detail: str | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadRequest(Geo311Error, ValueError):
+    """The caller sent something we cannot use; the message names the parameter."""
+
+    status = 400
+
+
+class Unauthorized(Geo311Error):
+    """No or bad credentials."""
+
+    status = 401
+
+
+class Forbidden(Geo311Error, PermissionError):
+    """Credentials are fine but not allowed to do this."""
+
+    status = 403
+
+
+class NotFound(Geo311Error, LookupError):
+    """The thing asked for does not exist."""
+
+    status = 404
+
+
+class Conflict(Geo311Error):
+    """The request conflicts with the current state (stale version, duplicate key)."""
+
+    status = 409
+
+
+class PayloadTooLarge(Geo311Error):
+    """The body is over the configured limit."""
+
+    status = 413
+
+
+class TooManyRequests(Geo311Error):
+    """Rate limit exceeded; ``headers`` carries ``Retry-After``."""
+
+    status = 429
+
+
+class ServiceUnavailable(Geo311Error):
+    """The database is unreachable or a dependency is down."""
+
+    status = 503
+
+
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+    """Render one error in the shape the request's path expects.
+
+    :param status: HTTP status.
+    :param message: public message.
+    :param headers: extra headers (e.g. ``Retry-After``).
+    """
+    if request.path.startswith("/open311"):
+        if request.path.endswith(".xml"):
+            body = (
+                '<?xml version="1.0" encoding="utf-8"?>\n<errors><error>'
+                f"<code>{status}</code><description>{escape(message)}</description>"
+                "</error></errors>"
+            )
+            response = Response(body, status=status, mimetype="text/xml")
+        else:
+            response = jsonify([{"code": status, "description": message}])
+            response.status_code = status
+    else:
+        response = jsonify({"ok": False, "error": message, "status": status})
+        response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected."""
+
+    @app.errorhandler(Geo311Error)
+    def _geo311_error(exc: Geo311Error) -> Response:
+        if exc.detail:
+            log.info("%s: %s (%s)", type(exc).__name__, exc.message, exc.detail)
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        headers = {}
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return error_response(exc.code or 500, exc.description or exc.name, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            log.warning("database unavailable: %s", exc)
+            return error_response(503, "the database is unavailable; try again shortly",
+                                  {"Retry-After": "5"})
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal error")

@@ -1,0 +1,229 @@
+"""The schema: SQLAlchemy 2 declarative tables with GeoAlchemy2 geometry in SRID 4326."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "BoundarySet",
+    "Area",
+    "AreaPart",
+    "StreetSegment",
+    "Intersection",
+    "AddressPoint",
+    "Facility",
+    "Department",
+    "ServiceType",
+    "RoutingRule",
+]
+
+WGS84 = 4326
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every geo311 table."""
+
+
+class BoundarySet(Base):
+    """One vintage of one boundary type (MapIt's generation), e.g. council districts of 2021."""
+
+    __tablename__ = "boundary_set"
+    __table_args__ = (UniqueConstraint("type_code", "vintage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type_code: Mapped[str] = mapped_column(String(32), index=True)
+    vintage: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[str] = mapped_column(String(64))
+    feature_count: Mapped[int] = mapped_column(Integer, default=0)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Area(Base):
+    """One polygon area of a boundary set; ``code`` is the City's own identifier as text."""
+
+    __tablename__ = "area"
+    __table_args__ = (Index("ix_area_set_code", "set_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    set_id: Mapped[int] = mapped_column(ForeignKey("boundary_set.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    attrs: Mapped[dict] = mapped_column(JSONB, default=dict)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class AreaPart(Base):
+    """An area pre-split with ST_Subdivide so point lookups test small polygons (GiST indexed)."""
+
+    __tablename__ = "area_part"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id", ondelete="CASCADE"), index=True)
+    set_id: Mapped[int] = mapped_column(Integer, index=True)
+    geom = mapped_column(Geometry("POLYGON", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class StreetSegment(Base):
+    """A street centerline segment shaped like the City's BOE Street Centerline layer."""
+
+    __tablename__ = "street_segment"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_street_segment_key", "street_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    source_id: Mapped[str] = mapped_column(String(64))
+    pre_dir: Mapped[str | None] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(Text)
+    suffix: Mapped[str | None] = mapped_column(String(8))
+    post_dir: Mapped[str | None] = mapped_column(String(4))
+    full_name: Mapped[str] = mapped_column(Text)
+    street_key: Mapped[str] = mapped_column(Text)
+    alt_name: Mapped[str | None] = mapped_column(Text)
+    l_from: Mapped[int | None] = mapped_column(Integer)
+    l_to: Mapped[int | None] = mapped_column(Integer)
+    r_from: Mapped[int | None] = mapped_column(Integer)
+    r_to: Mapped[int | None] = mapped_column(Integer)
+    l_zip: Mapped[str | None] = mapped_column(String(10))
+    r_zip: Mapped[str | None] = mapped_column(String(10))
+    from_node: Mapped[str | None] = mapped_column(String(32))
+    to_node: Mapped[str | None] = mapped_column(String(32))
+    from_street: Mapped[str | None] = mapped_column(Text)
+    to_street: Mapped[str | None] = mapped_column(Text)
+    street_class: Mapped[str | None] = mapped_column(String(32))
+    length_m: Mapped[float] = mapped_column(Float)
+    attrs: Mapped[dict] = mapped_column(JSONB, default=dict)
+    geom = mapped_column(Geometry("LINESTRING", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class Intersection(Base):
+    """A street intersection node (BOE intersections layer, or derived from segment ends)."""
+
+    __tablename__ = "intersection"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(64))
+    streets: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    label: Mapped[str] = mapped_column(Text)
+    zip: Mapped[str | None] = mapped_column(String(10))
+    geom = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class AddressPoint(Base):
+    """An address point shaped like the City's Addresses layer (or a hundred-block face, or observed)."""
+
+    __tablename__ = "address_point"
+    __table_args__ = (
+        Index("ix_address_point_key_number", "street_key", "house_number"),
+        Index("ix_address_point_source", "source", "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="address")  # address | blockface | observed
+    house_number: Mapped[int | None] = mapped_column(Integer)
+    number_suffix: Mapped[str | None] = mapped_column(String(16))
+    pre_dir: Mapped[str | None] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(Text)
+    suffix: Mapped[str | None] = mapped_column(String(8))
+    post_dir: Mapped[str | None] = mapped_column(String(4))
+    unit: Mapped[str | None] = mapped_column(Text)
+    zip: Mapped[str | None] = mapped_column(String(10))
+    community: Mapped[str | None] = mapped_column(Text)
+    full_address: Mapped[str] = mapped_column(Text)
+    street_key: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    observations: Mapped[int] = mapped_column(Integer, default=1)
+    attrs: Mapped[dict] = mapped_column(JSONB, default=dict)
+    geom = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class Facility(Base):
+    """A public facility: police or fire station, library, and whatever else is loaded."""
+
+    __tablename__ = "facility"
+    __table_args__ = (Index("ix_facility_type", "type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    attrs: Mapped[dict] = mapped_column(JSONB, default=dict)
+    geom = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class Department(Base):
+    """A City department that handles requests (filled from data/catalogue)."""
+
+    __tablename__ = "department"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_es: Mapped[str] = mapped_column(Text)
+    parent: Mapped[str | None] = mapped_column(Text)
+    owner_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    contact: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+class ServiceType(Base):
+    """A request type of the catalogue (Open311 service), with its attribute definitions."""
+
+    __tablename__ = "service_type"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_es: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    description_es: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[str] = mapped_column(Text, default="")
+    keywords_en: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    keywords_es: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    myla311_names: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    default_department: Mapped[str] = mapped_column(ForeignKey("department.code"))
+    attributes: Mapped[list] = mapped_column(JSONB, default=list)
+    duplicate_radius_m: Mapped[float] = mapped_column(Float, default=50.0)
+    duplicate_window_days: Mapped[int] = mapped_column(Integer, default=30)
+
+
+class RoutingRule(Base):
+    """Routing = type x place: the most specific matching rule names the department."""
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("service_type.code", ondelete="CASCADE"))
+    area_type: Mapped[str | None] = mapped_column(String(32))
+    area_code: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(ForeignKey("department.code"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,24 @@
+"""Create the schema: ORM tables, then the idempotent extras in sql/schema_extra.sql."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from sqlalchemy import Engine, text
+
+from geo311.models import Base
+
+__all__ = ["init_schema"]
+
+
+def init_schema(engine: Engine) -> None:
+    """Create extensions, tables and extra indexes; safe to run again."""
+    extra = resources.files("geo311.sql").joinpath("schema_extra.sql").read_text(encoding="utf-8")
+    body = "\n".join(line for line in extra.splitlines() if not line.lstrip().startswith("--"))
+    statements = [s.strip() for s in body.split(";") if s.strip()]
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        Base.metadata.create_all(conn)
+        for statement in statements:
+            conn.execute(text(statement))

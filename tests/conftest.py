@@ -1,0 +1,197 @@
+"""Test fixtures: a real throwaway PostGIS (initdb in a temp dir, fsync off) or GEO311_TEST_DATABASE_URL.
+
+Databases per session:
+- ``fixture_db``: the schema plus the hand-made boundaries in tests/fixtures (known answers).
+- ``la_db``: the schema plus the real LA reference data shipped in data/ (smoke and data checks).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection, make_url
+
+from geo311 import create_app
+from geo311.cluster import Cluster, postgis_missing
+from geo311.db import make_engine
+from geo311.schema import init_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED_LA = ROOT.parent / "shared" / "data" / "la"
+
+
+@dataclass
+class PostgisServer:
+    """Where test databases are created."""
+
+    url_for: Callable[[str], str]
+    create: Callable[[str], None]
+    drop: Callable[[str], None]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgisServer]:
+    """A PostGIS server for the session: our own cluster, or the one in GEO311_TEST_DATABASE_URL."""
+    external = os.environ.get("GEO311_TEST_DATABASE_URL")
+    if external:
+        yield _external_server(external)
+        return
+    missing = postgis_missing()
+    if missing:
+        pytest.exit("PostGIS is missing (" + "; ".join(missing) + "): run `make test`, which installs it",
+                    returncode=3)
+    cluster = Cluster(root=tmp_path_factory.mktemp("pg"), port=_free_port(), fast=True)
+    cluster.start()
+    try:
+        yield PostgisServer(url_for=cluster.url, create=cluster.create_database,
+                            drop=cluster.drop_database)
+    finally:
+        cluster.stop("immediate")
+
+
+def _external_server(url: str) -> PostgisServer:
+    import psycopg
+
+    base = make_url(url).set(drivername="postgresql+psycopg")
+
+    def admin(statement: str) -> None:
+        conninfo = base.set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(statement)
+
+    def create(name: str) -> None:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin(f'CREATE DATABASE "{name}"')
+
+    def drop(name: str) -> None:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return PostgisServer(
+        url_for=lambda name: base.set(database=name).render_as_string(hide_password=False),
+        create=create, drop=drop,
+    )
+
+
+def _fresh_database(server: PostgisServer, name: str) -> str:
+    server.create(name)
+    url = server.url_for(name)
+    engine = make_engine(url)
+    try:
+        init_schema(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def fixture_db_url(postgis_server: PostgisServer) -> str:
+    """A database with the schema and the hand-made boundary fixtures."""
+    url = _fresh_database(postgis_server, "geo311_fixtures")
+    app = create_app(_test_config(url, data_dir=FIXTURES, boundaries_dir=FIXTURES / "boundaries"))
+    result = app.test_cli_runner().invoke(args=["load", "boundaries", "--commit"])
+    assert result.exit_code == 0, result.output
+    return url
+
+
+@pytest.fixture(scope="session")
+def la_db_url(postgis_server: PostgisServer) -> str:
+    """A database with the real LA reference data shipped in data/ (loaded once per session)."""
+    from geo311.first_load import load_missing_reference
+
+    url = _fresh_database(postgis_server, "geo311_la")
+    config = _test_config(url)
+    engine = make_engine(url)
+    try:
+        load_missing_reference(engine, {**create_app(config).config}, echo=lambda _line: None)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def fixture_engine(fixture_db_url: str) -> Iterator[Engine]:
+    engine = make_engine(fixture_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def la_engine(la_db_url: str) -> Iterator[Engine]:
+    engine = make_engine(la_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def conn(fixture_engine: Engine) -> Iterator[Connection]:
+    """A connection to the fixture database inside a transaction rolled back after the test."""
+    with fixture_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def la_conn(la_engine: Engine) -> Iterator[Connection]:
+    """A connection to the real-LA database, rolled back after the test."""
+    with la_engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+def _test_config(url: str, data_dir: Path | None = None, boundaries_dir: Path | None = None) -> dict:
+    config = {"TESTING": True, "DATABASE_URL": url}
+    if data_dir is not None:
+        config["DATA_DIR"] = str(data_dir)
+    if boundaries_dir is not None:
+        config["BOUNDARIES_DIR"] = str(boundaries_dir)
+    return config
+
+
+@pytest.fixture
+def app(fixture_db_url: str):
+    """The app on the fixture database."""
+    application = create_app(_test_config(fixture_db_url, FIXTURES, FIXTURES / "boundaries"))
+    yield application
+    engine = application.extensions.get("geo311_engine")
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def la_app(la_db_url: str):
+    """The app on the real-LA database."""
+    application = create_app(_test_config(la_db_url))
+    yield application
+    engine = application.extensions.get("geo311_engine")
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def la_client(la_app):
+    return la_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
