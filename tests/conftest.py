@@ -102,6 +102,7 @@ def fixture_db_url(postgis_server: PostgisServer) -> str:
     url = _fresh_database(postgis_server, "geo311_fixtures")
     app = create_app(_test_config(url, data_dir=FIXTURES, boundaries_dir=FIXTURES / "boundaries"))
     result = app.test_cli_runner().invoke(args=["load", "boundaries", "--commit"])
+    _dispose(app)
     assert result.exit_code == 0, result.output
     return url
 
@@ -167,9 +168,7 @@ def app(fixture_db_url: str):
     """The app on the fixture database."""
     application = create_app(_test_config(fixture_db_url, FIXTURES, FIXTURES / "boundaries"))
     yield application
-    engine = application.extensions.get("geo311_engine")
-    if engine is not None:
-        engine.dispose()
+    _dispose(application)
 
 
 @pytest.fixture
@@ -182,9 +181,7 @@ def la_app(la_db_url: str):
     """The app on the real-LA database."""
     application = create_app(_test_config(la_db_url))
     yield application
-    engine = application.extensions.get("geo311_engine")
-    if engine is not None:
-        engine.dispose()
+    _dispose(application)
 
 
 @pytest.fixture
@@ -195,3 +192,9 @@ def la_client(la_app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def _dispose(application) -> None:
+    engine = application.extensions.pop("geo311_engine", None)
+    if engine is not None:
+        engine.dispose()
