@@ -34,6 +34,7 @@ __all__ = [
     "Department",
     "ServiceType",
     "RoutingRule",
+    "ApiKey",
 ]
 
 WGS84 = 4326
@@ -227,3 +228,17 @@ class RoutingRule(Base):
     area_code: Mapped[str | None] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(ForeignKey("department.code"))
     priority: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiKey(Base):
+    """An Open311 API key for POST requests; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    #: The first characters of the token, shown by ``geo311 apikeys list`` to tell keys apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
