@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from geo311.apikeys import apikeys_group
 from geo311.cluster import ClusterError, ensure_postgis_installed
 from geo311.db import get_engine, private_cluster
 from geo311.ingest import LoadReport
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_group)
     app.cli.add_command(check_command)
     app.cli.add_command(setup_command)
+    app.cli.add_command(apikeys_group)
 
 
 def main() -> None:

@@ -38,6 +38,11 @@ class Defaults:
     SNAP_MAX_DISTANCE_M = 250.0
     #: Log level of the application logger.
     LOG_LEVEL = "INFO"
+    #: Extra Open311 API keys, comma separated (for deployments that inject secrets by
+    #: environment); keys made with ``geo311 apikeys create`` live hashed in the database.
+    OPEN311_API_KEYS = ""
+    #: The Open311 ``jurisdiction_id`` this server answers for; any other value gets 404.
+    OPEN311_JURISDICTION = "lacity.org"
 
 
 def apply_environment(config: Any) -> None:
