@@ -205,9 +205,8 @@ def apikeys_list() -> None:
         keys = list_api_keys(conn)
     for key in keys:
         state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-        click.echo(
-            f"{key.id}\t{key.prefix}...\t{key.name}\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}"
-        )
+        created = f"created {key.created_at:%Y-%m-%d %H:%M}"
+        click.echo(f"{key.id}\t{key.prefix}...\t{key.name}\t{created}\t{state}")
     if not keys:
         click.echo("no stored API keys")
     extra = len(configured_keys(current_app.config.get("OPEN311_API_KEYS", "")))
