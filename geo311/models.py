@@ -7,16 +7,21 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
+    DDL,
     BigInteger,
+    Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    event,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -35,6 +40,12 @@ __all__ = [
     "ServiceType",
     "RoutingRule",
     "ApiKey",
+    "ServiceRequest",
+    "RequestStatusHistory",
+    "RequestImport",
+    "REQUEST_STATUSES",
+    "CLOSE_REASONS",
+    "PIN_SOURCES",
 ]
 
 WGS84 = 4326
@@ -242,3 +253,126 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- 311 requests (issue 6)
+#: Status model (issue 7): a request moves between these; ``closed`` needs a close reason.
+REQUEST_STATUSES = ("open", "acknowledged", "assigned", "in_progress", "closed")
+CLOSE_REASONS = ("resolved", "duplicate", "referred", "not_found", "not_city", "cancelled")
+#: How the raw pin was chosen: device GPS, dragged on a map, typed address, or the City's geocode.
+PIN_SOURCES = ("gps", "map", "typed", "import")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class ServiceRequest(Base):
+    """One 311 request: raw pin (never updated), located point, locate answer, status, version.
+
+    ``contact`` is private: no public query selects it. ``version`` increases on every change
+    (the ETag); the status history lives in :class:`RequestStatusHistory`.
+    """
+
+    __tablename__ = "service_request"
+    __table_args__ = (
+        CheckConstraint(_in("status", REQUEST_STATUSES), name="ck_service_request_status"),
+        CheckConstraint("close_reason IS NULL OR " + _in("close_reason", CLOSE_REASONS),
+                        name="ck_service_request_close_reason"),
+        CheckConstraint("pin_source IS NULL OR " + _in("pin_source", PIN_SOURCES),
+                        name="ck_service_request_pin_source"),
+        CheckConstraint("status <> 'closed' OR close_reason IS NOT NULL",
+                        name="ck_service_request_closed_reason"),
+        Index("ix_service_request_requested", "requested_at", "id"),
+        Index("ix_service_request_updated", "updated_at", "id"),
+        Index("ix_service_request_type_requested", "service_code", "requested_at"),
+        Index("ix_service_request_status", "status"),
+        Index("ix_service_request_department", "department"),
+        Index("ix_service_request_areas", "areas", postgresql_using="gin",
+              postgresql_ops={"areas": "jsonb_path_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("service_type.code"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    pin_lon: Mapped[float | None] = mapped_column(Float)
+    pin_lat: Mapped[float | None] = mapped_column(Float)
+    pin_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    pin_source: Mapped[str | None] = mapped_column(String(8))
+    location = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True), nullable=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    address_id: Mapped[str | None] = mapped_column(String(64))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    department: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
+    agency_responsible: Mapped[str | None] = mapped_column(Text)
+    areas: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    locate: Mapped[dict | None] = mapped_column(JSONB)
+    attributes: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    description: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    contact: Mapped[dict | None] = mapped_column(JSONB)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"))
+    #: The source system's own labels (MyLA311 Owner, CD, NC, AssignTo...), public data.
+    external: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    #: Hash of the imported source row: a re-import of an unchanged row writes nothing.
+    import_hash: Mapped[str | None] = mapped_column(String(32))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("request_import.id"))
+
+
+class RequestStatusHistory(Base):
+    """Append-only status history: who, when, from which status to which, reason, note.
+
+    A trigger refuses UPDATE and DELETE (TRUNCATE, used by tests and resets, is not a row event).
+    """
+
+    __tablename__ = "request_status_history"
+    __table_args__ = (Index("ix_request_status_history_request", "request_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+
+
+class RequestImport(Base):
+    """One run of ``geo311 load requests``: files, counts, reject count and district agreement."""
+
+    __tablename__ = "request_import"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    files: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+event.listen(
+    RequestStatusHistory.__table__,
+    "after_create",
+    DDL(
+        "CREATE OR REPLACE FUNCTION request_status_history_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+        "'request_status_history is append-only (%% refused)', TG_OP; END $$; "
+        "CREATE TRIGGER request_status_history_append_only BEFORE UPDATE OR DELETE "
+        "ON request_status_history FOR EACH ROW "
+        "EXECUTE FUNCTION request_status_history_append_only()"
+    ),
+)

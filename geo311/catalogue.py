@@ -1,0 +1,207 @@
+"""The catalogue in the database: sync ``data/catalogue`` into its tables, route, map MyLA311 names.
+
+``geo311.catalogue_data`` reads and validates the JSON files; this module writes them to the
+``department``, ``service_type`` and ``routing_rule`` tables (the source of truth at run time, so
+a department admin can later change routing without a release) and answers the lookups that the
+request store and the importer need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
+
+from geo311.catalogue_data import Catalogue, load_catalogue
+from geo311.errors import BadRequest
+from geo311.models import Department, RoutingRule, ServiceType
+
+__all__ = [
+    "SyncReport",
+    "sync_catalogue",
+    "catalogue_is_empty",
+    "route_department",
+    "find_service_type_row",
+    "myla311_name_map",
+    "owner_department_map",
+]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What :func:`sync_catalogue` wrote."""
+
+    version: str
+    departments: int
+    service_types: int
+    routing_rules: int
+
+    def summary(self) -> str:
+        """One line for the CLI."""
+        return (
+            f"catalogue {self.version}: {self.departments} departments, "
+            f"{self.service_types} service types, {self.routing_rules} routing rules"
+        )
+
+
+def sync_catalogue(conn: Connection, catalogue: Catalogue | None = None,
+                   directory: Path | None = None) -> SyncReport:
+    """Write the catalogue to the database: upsert departments and types, replace the rules.
+
+    Types and departments are never deleted (requests refer to them); the rules are replaced as
+    a whole because the file is their source. Runs inside the caller's transaction.
+
+    :param conn: database connection.
+    :param catalogue: an already loaded catalogue; default read from ``directory``.
+    :param directory: folder of the catalogue JSON files (default ``data/catalogue``).
+    :returns: the counts written.
+    :raises geo311.catalogue_data.CatalogueError: the files are invalid (nothing is written).
+    """
+    cat = catalogue or load_catalogue(directory)
+    for dept in cat.departments:
+        values = {
+            "code": dept.code,
+            "name_en": dept.name_en,
+            "name_es": dept.name_es,
+            "parent": dept.parent,
+            # Owner codes and HfLA agency names both identify the department in MyLA311 data.
+            "owner_codes": [*dept.myla311_owner_codes, *dept.myla311_agency_names],
+            "contact": {"phone": dept.phone, "email": dept.email, "url": dept.url},
+        }
+        _upsert(conn, Department, values, "code")
+    for st in cat.service_types:
+        values = {
+            "code": st.code,
+            "name_en": st.name_en,
+            "name_es": st.name_es,
+            "description_en": st.description_en,
+            "description_es": st.description_es,
+            "group": st.group,
+            "keywords_en": list(st.keywords_en),
+            "keywords_es": list(st.keywords_es),
+            "myla311_names": list(st.myla311_names),
+            "default_department": st.default_department,
+            "attributes": [_attribute_json(a) for a in st.attributes],
+            "duplicate_radius_m": st.duplicate_radius_m,
+            "duplicate_window_days": st.duplicate_window_days,
+        }
+        _upsert(conn, ServiceType, values, "code")
+    conn.execute(delete(RoutingRule))
+    for rule in cat.routing_rules:
+        conn.execute(RoutingRule.__table__.insert().values(
+            service_code=rule.service_code, area_type=rule.area_type, area_code=rule.area_code,
+            department=rule.department, priority=rule.priority,
+        ))
+    return SyncReport(cat.version, len(cat.departments), len(cat.service_types),
+                      len(cat.routing_rules))
+
+
+def catalogue_is_empty(conn: Connection) -> bool:
+    """True when no service type is in the database yet (first run)."""
+    return not conn.execute(select(func.count()).select_from(ServiceType)).scalar_one()
+
+
+def route_department(conn: Connection, service_code: str,
+                     areas: Iterable[Any] | Mapping[str, str] | None = None) -> str:
+    """The department code that handles ``service_code`` at a place: the most specific rule wins.
+
+    A rule applies if it has no area or if the request lies in its area. The highest
+    ``priority`` wins; on a tie an area rule beats an everywhere rule, then the older rule.
+    Without any rule, the type's ``default_department``.
+
+    :param conn: database connection.
+    :param service_code: a catalogue code, e.g. ``graffiti``.
+    :param areas: the request's areas: ``AreaHit`` objects, ``{"type", "code"}`` dicts, or a
+        ``{type: code}`` mapping.
+    :returns: a department code, e.g. ``OCB``.
+    :raises BadRequest: unknown ``service_code``.
+    """
+    pairs = _area_pairs(areas)
+    area_match = RoutingRule.area_type.is_(None)
+    if pairs:
+        in_area = tuple_(RoutingRule.area_type, RoutingRule.area_code).in_(pairs)
+        area_match = or_(area_match, in_area)
+    rule = conn.execute(
+        select(RoutingRule.department)
+        .where(RoutingRule.service_code == service_code, area_match)
+        .order_by(RoutingRule.priority.desc(), RoutingRule.area_type.is_(None), RoutingRule.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if rule is not None:
+        return rule
+    default = conn.execute(
+        select(ServiceType.default_department).where(ServiceType.code == service_code)
+    ).scalar_one_or_none()
+    if default is None:
+        raise BadRequest(f"unknown service_code {service_code[:64]!r}")
+    return default
+
+
+def find_service_type_row(conn: Connection, code: str) -> Any | None:
+    """The ``service_type`` row with this code (``attributes`` as stored JSON), or None."""
+    return conn.execute(select(ServiceType).where(ServiceType.code == code)).first()
+
+
+def myla311_name_map(conn: Connection) -> dict[str, str]:
+    """MyLA311 RequestType / HfLA typeName (case-folded) -> service code."""
+    rows = conn.execute(select(ServiceType.code, func.unnest(ServiceType.myla311_names)))
+    return {_fold(name): code for code, name in rows}
+
+
+def owner_department_map(conn: Connection) -> dict[str, str]:
+    """MyLA311 Owner code, HfLA agency name or department code (case-folded) -> department."""
+    mapping: dict[str, str] = {}
+    for code, owners in conn.execute(select(Department.code, Department.owner_codes)):
+        mapping.setdefault(_fold(code), code)
+        for owner in owners or []:
+            mapping.setdefault(_fold(owner), code)
+    return mapping
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _area_pairs(areas: Iterable[Any] | Mapping[str, str] | None) -> list[tuple[str, str]]:
+    if not areas:
+        return []
+    if isinstance(areas, Mapping):
+        return [(str(t), str(c)) for t, c in areas.items()]
+    pairs = []
+    for area in areas:
+        if isinstance(area, Mapping):
+            pairs.append((str(area["type"]), str(area["code"])))
+        else:
+            pairs.append((str(area.type), str(area.code)))
+    return pairs
+
+
+def _upsert(conn: Connection, model: Any, values: dict[str, Any], key: str) -> None:
+    statement = insert(model).values(**values)
+    update = {c: statement.excluded[c] for c in values if c != key}
+    conn.execute(statement.on_conflict_do_update(index_elements=[key], set_=update))
+
+
+def _attribute_json(attribute: Any) -> dict[str, Any]:
+    """A catalogue attribute as stored JSON: the file's own field names, both languages."""
+    data: dict[str, Any] = {
+        "code": attribute.code,
+        "datatype": attribute.datatype,
+        "required": attribute.required,
+        "variable": attribute.variable,
+        "order": attribute.order,
+        "description_en": attribute.description_en,
+        "description_es": attribute.description_es,
+        "datatype_description": attribute.datatype_description,
+    }
+    if attribute.values:
+        data["values"] = [
+            {"key": v.key, "name_en": v.name_en, "name_es": v.name_es} for v in attribute.values
+        ]
+    return data
+
