@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     :param config: overrides applied last.
     :returns: the configured application; nothing touches the database until a request needs it.
     """
-    from geo311 import api, cli, config as config_module, db, errors, open311, web
+    from geo311 import api, cli, config as config_module, db, errors, open311, openapi, web
 
     app = Flask(__name__, static_folder=None)
     app.config.from_object(config_module.Defaults)
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     api.init_app(app)
     open311.init_app(app)
+    openapi.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -1,0 +1,557 @@
+"""The OpenAPI 3.1 document for ``/api/v1`` and ``/open311/v2``, served with a plain docs page.
+
+Operations are written by hand below, keyed by path template and method. The document is built
+from the app's own routes: each registered route under the two prefixes gets its written
+operation (path parameters come from the route itself, so names never drift), and a route with
+none gets a stub marked ``x-undocumented`` that ``tests/api/test_openapi.py`` refuses. Open311
+routes ending in ``.<fmt>`` appear twice, as ``.json`` and ``.xml``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, render_template_string, request
+from werkzeug.routing import Rule
+
+from geo311 import __version__
+
+__all__ = ["blueprint", "init_app", "build_openapi", "undocumented_routes", "PREFIXES"]
+
+PREFIXES = ("/api/v1/", "/open311/v2/")
+_FORMAT_TYPES = {"json": "application/json", "xml": "text/xml"}
+_CONVERTER_SCHEMAS = {"int": {"type": "integer"}, "float": {"type": "number"}}
+_RULE_ARG = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+blueprint = Blueprint("openapi", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Serve the document at ``/api/v1/openapi.json`` and the docs page at ``/api/v1/docs``."""
+    app.register_blueprint(blueprint, url_prefix="/api/v1")
+
+
+@blueprint.get("/openapi.json")
+def openapi_json() -> Response:
+    """The OpenAPI 3.1 document of this server."""
+    from flask import current_app
+
+    doc = build_openapi(current_app, server_url=request.url_root.rstrip("/"))
+    return jsonify(doc)
+
+
+@blueprint.get("/docs")
+def docs() -> str:
+    """A plain HTML page listing every operation with its parameters and responses."""
+    from flask import current_app
+
+    doc = build_openapi(current_app, server_url=request.url_root.rstrip("/"))
+    operations = [
+        {"path": path, "method": method.upper(), **op}
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+    ]
+    return render_template_string(_DOCS_PAGE, doc=doc, operations=operations)
+
+
+def build_openapi(app: Flask, server_url: str | None = None) -> dict[str, Any]:
+    """Build the document from the app's routes and the written operations.
+
+    :param app: the application whose ``url_map`` is described.
+    :param server_url: the ``servers[0].url`` (the request's root when served).
+    :returns: an OpenAPI 3.1 document as a dict.
+    """
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in _routes(app):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
+            written = OPERATIONS.get((template_key(rule.rule), method.lower()))
+            for path, fmt in _expand_formats(rule.rule):
+                op = _operation(app, rule, method, written, fmt)
+                paths.setdefault(path, {})[method.lower()] = op
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "geo311",
+            "version": __version__,
+            "summary": "Los Angeles 311 location engine and request store",
+            "description": (
+                "`/api/v1` is geo311's own JSON/GeoJSON API; its errors are "
+                "`{\"ok\": false, \"error\", \"status\"}`. `/open311/v2` is Open311 GeoReport v2 "
+                "(http://wiki.open311.org/GeoReport_v2) in JSON and XML; its errors are "
+                "`[{\"code\", \"description\"}]` (`<errors><error>` in XML). Times are W3C/ISO "
+                "8601 with an offset."
+            ),
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "open311ApiKey": {
+                    "type": "apiKey", "in": "query", "name": "api_key",
+                    "description": "Open311 key, sent as the `api_key` form field of a POST.",
+                },
+            },
+        },
+    }
+    if server_url:
+        doc["servers"] = [{"url": server_url}]
+    return doc
+
+
+def undocumented_routes(app: Flask) -> list[str]:
+    """``METHOD /path`` of every route under the prefixes that has no written operation."""
+    missing = []
+    for rule in _routes(app):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
+            if (template_key(rule.rule), method.lower()) not in OPERATIONS:
+                missing.append(f"{method} {rule.rule}")
+    return missing
+
+
+def template_key(rule: str) -> str:
+    """The key of a route in ``OPERATIONS``: its rule with every variable shown as ``{}``.
+
+    >>> template_key("/open311/v2/services/<code>.<fmt>")
+    '/open311/v2/services/{}.<fmt>'
+    >>> template_key("/api/v1/requests/<int:request_id>")
+    '/api/v1/requests/{}'
+    """
+    return _RULE_ARG.sub(lambda m: "<fmt>" if m["name"] == "fmt" else "{}", rule)
+
+
+def _routes(app: Flask) -> list[Rule]:
+    rules = [r for r in app.url_map.iter_rules() if r.rule.startswith(PREFIXES)]
+    return sorted(rules, key=lambda r: r.rule)
+
+
+def _expand_formats(rule: str) -> list[tuple[str, str | None]]:
+    path = _RULE_ARG.sub(lambda m: m["name"] if m["name"] == "fmt" else "{" + m["name"] + "}",
+                         rule)
+    if path.endswith(".fmt"):
+        return [(path[: -len("fmt")] + fmt, fmt) for fmt in _FORMAT_TYPES]
+    return [(path, None)]
+
+
+def _operation(
+    app: Flask, rule: Rule, method: str, written: dict[str, Any] | None, fmt: str | None
+) -> dict[str, Any]:
+    op = copy.deepcopy(written) if written else _stub(app, rule)
+    suffix = f"_{fmt}" if fmt else ""
+    op["operationId"] = f"{rule.endpoint.replace('.', '_')}_{method.lower()}{suffix}"
+    descriptions = op.pop("path_params", {})
+    params = [
+        {
+            "name": m["name"],
+            "in": "path",
+            "required": True,
+            "description": descriptions.get(m["name"], ""),
+            "schema": dict(_CONVERTER_SCHEMAS.get(m["conv"] or "", {"type": "string"})),
+        }
+        for m in _RULE_ARG.finditer(rule.rule)
+        if m["name"] != "fmt"
+    ]
+    op["parameters"] = params + op.get("parameters", [])
+    if fmt is not None:
+        op["responses"] = _for_format(op["responses"], fmt)
+    return op
+
+
+def _for_format(responses: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """Open311 responses: keep only the content type of this path's format."""
+    out = {}
+    for status, response in responses.items():
+        response = dict(response)
+        content = response.get("content")
+        if content:
+            schema = next(iter(content.values()))["schema"]
+            response["content"] = {_FORMAT_TYPES[fmt]: {"schema": schema}}
+        out[status] = response
+    return out
+
+
+def _stub(app: Flask, rule: Rule) -> dict[str, Any]:
+    view = app.view_functions.get(rule.endpoint)
+    doc = (view.__doc__ or "").strip() if view else ""
+    return {
+        "summary": doc.splitlines()[0] if doc else rule.endpoint,
+        "x-undocumented": True,
+        "responses": {"200": {"description": "See the source; not yet described here."}},
+    }
+
+
+# ---------------------------------------------------------------- written operations
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None,
+       required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _ok(description: str, schema: dict[str, Any], media: str = "application/json") -> dict:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def _api_error(description: str) -> dict[str, Any]:
+    return _ok(description, _ref("ApiError"))
+
+
+def _o311_error(description: str) -> dict[str, Any]:
+    return _ok(description, _ref("Open311Errors"))
+
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_W3 = {"type": "string", "format": "date-time"}
+_JURISDICTION = _q("jurisdiction_id", "Optional: `lacity.org`; any other value gets 404.")
+_O311_JURISDICTION_404 = _o311_error("jurisdiction_id (or the thing asked for) was not found")
+
+SCHEMAS: dict[str, Any] = {
+    "ApiError": {
+        "type": "object", "required": ["ok", "error", "status"],
+        "properties": {"ok": {"const": False}, "error": {"type": "string"},
+                       "status": {"type": "integer"}},
+    },
+    "Area": {
+        "type": "object",
+        "properties": {"type": {"type": "string"}, "code": {"type": "string"},
+                       "name": {"type": "string"}, "vintage": {"type": "string"}},
+    },
+    "GeoJSONFeature": {
+        "type": "object", "required": ["type", "geometry", "properties"],
+        "properties": {"type": {"const": "Feature"}, "id": {},
+                       "geometry": {"type": ["object", "null"]},
+                       "properties": {"type": "object"}},
+    },
+    "GeoJSONFeatureCollection": {
+        "type": "object", "required": ["type", "features"],
+        "properties": {"type": {"const": "FeatureCollection"},
+                       "features": {"type": "array", "items": _ref("GeoJSONFeature")}},
+    },
+    "Open311Errors": {
+        "type": "array", "xml": {"name": "errors", "wrapped": True},
+        "items": {
+            "type": "object", "xml": {"name": "error"}, "required": ["code", "description"],
+            "properties": {"code": {"type": "integer", "description": "the HTTP status"},
+                           "description": {"type": "string"}},
+        },
+    },
+    "Open311Discovery": {
+        "type": "object", "xml": {"name": "discovery"},
+        "properties": {
+            "changeset": _W3, "contact": {"type": "string"}, "key_service": {"type": "string"},
+            "endpoints": {
+                "type": "array", "xml": {"wrapped": True},
+                "items": {
+                    "type": "object", "xml": {"name": "endpoint"},
+                    "properties": {
+                        "specification": {"type": "string"}, "url": {"type": "string"},
+                        "changeset": _W3, "type": {"enum": ["production", "test"]},
+                        "formats": {"type": "array", "xml": {"wrapped": True},
+                                    "items": {"type": "string", "xml": {"name": "format"}}},
+                    },
+                },
+            },
+        },
+    },
+    "Open311Services": {
+        "type": "array", "xml": {"name": "services", "wrapped": True},
+        "items": {
+            "type": "object", "xml": {"name": "service"},
+            "required": ["service_code", "service_name", "metadata", "type"],
+            "properties": {
+                "service_code": {"type": "string"}, "service_name": {"type": "string"},
+                "description": _NULLABLE_STR,
+                "metadata": {"type": "boolean",
+                             "description": "true: GET services/{code} lists attributes"},
+                "type": {"enum": ["realtime", "batch", "blackbox"]},
+                "keywords": {**_NULLABLE_STR, "description": "comma separated"},
+                "group": _NULLABLE_STR,
+            },
+        },
+    },
+    "Open311ServiceDefinition": {
+        "type": "object", "xml": {"name": "service_definition"},
+        "properties": {
+            "service_code": {"type": "string"},
+            "attributes": {
+                "type": "array", "xml": {"wrapped": True},
+                "items": {
+                    "type": "object", "xml": {"name": "attribute"},
+                    "properties": {
+                        "variable": {"type": "boolean"}, "code": {"type": "string"},
+                        "datatype": {"enum": ["string", "number", "datetime", "text",
+                                              "singlevaluelist", "multivaluelist"]},
+                        "required": {"type": "boolean"},
+                        "datatype_description": _NULLABLE_STR,
+                        "order": {"type": "integer", "minimum": 1},
+                        "description": {"type": "string"},
+                        "values": {
+                            "type": "array", "xml": {"wrapped": True},
+                            "items": {"type": "object", "xml": {"name": "value"},
+                                      "properties": {"key": {"type": "string"},
+                                                     "name": {"type": "string"}}},
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "Open311Requests": {
+        "type": "array", "xml": {"name": "service_requests", "wrapped": True},
+        "items": {
+            "type": "object", "xml": {"name": "request"},
+            "properties": {
+                "service_request_id": {"type": "string"},
+                "status": {"enum": ["open", "closed"]},
+                "status_notes": _NULLABLE_STR, "service_name": {"type": "string"},
+                "service_code": {"type": "string"}, "description": _NULLABLE_STR,
+                "agency_responsible": _NULLABLE_STR, "service_notice": _NULLABLE_STR,
+                "requested_datetime": _W3, "updated_datetime": _W3,
+                "expected_datetime": {"type": ["string", "null"], "format": "date-time"},
+                "address": _NULLABLE_STR, "address_id": _NULLABLE_STR, "zipcode": _NULLABLE_STR,
+                "lat": {"type": ["number", "null"]}, "long": {"type": ["number", "null"]},
+                "media_url": _NULLABLE_STR,
+                "extended_attributes": {
+                    "type": "object",
+                    "description": "Only with extensions=true: the stored locate answer "
+                                   "(snapped address, segment, side, areas, score, department).",
+                },
+            },
+        },
+    },
+    "Open311PostResult": {
+        "type": "array", "xml": {"name": "service_requests", "wrapped": True},
+        "items": {
+            "type": "object", "xml": {"name": "request"},
+            "properties": {"service_request_id": {"type": "string"},
+                           "service_notice": _NULLABLE_STR, "account_id": _NULLABLE_STR,
+                           "token": {"type": "string"}},
+        },
+    },
+    "Open311Token": {
+        "type": "array", "xml": {"name": "service_requests", "wrapped": True},
+        "items": {
+            "type": "object", "xml": {"name": "request"},
+            "properties": {"service_request_id": {"type": "string"}, "token": {"type": "string"}},
+        },
+    },
+}
+
+_OPEN311_REQUEST_FILTERS = [
+    _JURISDICTION,
+    _q("service_request_id", "Comma-separated ids; overrides every other filter."),
+    _q("service_code", "Comma-separated service codes (repeatable)."),
+    _q("start_date", "Earliest requested_datetime, W3C format, e.g. 2010-01-01T00:00:00Z. "
+                     "Without dates: the last 90 days.", _W3),
+    _q("end_date", "Latest requested_datetime, W3C format.", _W3),
+    _q("status", "open, closed or both, comma separated."),
+    _q("page", "Extension: page number, from 1.", {"type": "integer", "minimum": 1}),
+    _q("page_size", "Extension: results per page, at most 1000 (the default).",
+       {"type": "integer", "minimum": 1, "maximum": 1000}),
+    _q("bbox", "Extension: min_lon,min_lat,max_lon,max_lat (WGS84)."),
+    _q("lat", "Extension: with long and radius, requests near a point.", {"type": "number"}),
+    _q("long", "Extension: see lat.", {"type": "number"}),
+    _q("radius", "Extension: metres around lat/long (default 500).", {"type": "number"}),
+    _q("updated_after", "Extension: only requests changed after this time.", _W3),
+    _q("agency_responsible", "Extension: department codes, comma separated (e.g. LASAN)."),
+    _q("extensions", "Extension: true adds extended_attributes (the locate answer).",
+       {"type": "boolean"}),
+]
+_POST_FORM = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        "api_key": {"type": "string"}, "jurisdiction_id": {"type": "string"},
+        "service_code": {"type": "string"},
+        "lat": {"type": "number"}, "long": {"type": "number"},
+        "address_string": {"type": "string"}, "address_id": {"type": "string"},
+        "email": {"type": "string"}, "device_id": {"type": "string"},
+        "account_id": {"type": "string"}, "first_name": {"type": "string"},
+        "last_name": {"type": "string"}, "phone": {"type": "string"},
+        "description": {"type": "string", "maxLength": 4000},
+        "media_url": {"type": "string", "format": "uri"},
+    },
+    "additionalProperties": {
+        "type": "string",
+        "description": "attribute[CODE]=value answers; attribute[CODE][]=v1&attribute[CODE][]=v2 "
+                       "for a multivaluelist",
+    },
+}
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    # ---- geo311's own API
+    ("/api/v1/health", "get"): {
+        "summary": "Database reachability and the loaded areas per type and vintage.",
+        "responses": {"200": _ok("Healthy", {"type": "object"}),
+                      "503": _ok("Database unreachable", {"type": "object"})},
+    },
+    ("/api/v1/areas", "get"): {
+        "summary": "Every area (council district, neighborhood council...) covering a point.",
+        "parameters": [
+            _q("lon", "Longitude, WGS84.", {"type": "number"}, required=True),
+            _q("lat", "Latitude, WGS84.", {"type": "number"}, required=True),
+            _q("date", "YYYY-MM-DD: areas in force that day (default today in LA).",
+               {"type": "string", "format": "date"}),
+            _q("type", "Boundary type codes, comma separated (CD, NC, ...)."),
+        ],
+        "responses": {
+            "200": _ok("The areas", {"type": "object", "properties": {
+                "lon": {"type": "number"}, "lat": {"type": "number"}, "date": {"type": "string"},
+                "areas": {"type": "array", "items": _ref("Area")}}}),
+            "400": _api_error("A parameter is missing or invalid (named in the error)"),
+        },
+    },
+    ("/api/v1/boundaries", "get"): {
+        "summary": "The loaded boundary types and their vintages with dates and sources.",
+        "responses": {"200": _ok("Types and vintages", {"type": "object"})},
+    },
+    ("/api/v1/boundaries/{}/{}", "get"): {
+        "summary": "One area as a GeoJSON Feature.",
+        "path_params": {"type_code": "Boundary type, e.g. CD.", "code": "The area's code."},
+        "parameters": [
+            _q("vintage", "A vintage of the type (default: the one in force)."),
+            _q("date", "YYYY-MM-DD: the vintage in force that day.",
+               {"type": "string", "format": "date"}),
+        ],
+        "responses": {
+            "200": _ok("The area", _ref("GeoJSONFeature"), "application/geo+json"),
+            "400": _api_error("Unknown type or vintage"),
+            "404": _api_error("No such area"),
+        },
+    },
+    ("/api/v1/openapi.json", "get"): {
+        "summary": "This OpenAPI 3.1 document.",
+        "responses": {"200": _ok("The document", {"type": "object"})},
+    },
+    ("/api/v1/docs", "get"): {
+        "summary": "A plain HTML page listing every operation of this document.",
+        "responses": {"200": _ok("HTML", {"type": "string"}, "text/html")},
+    },
+    # ---- Open311 GeoReport v2
+    ("/open311/v2/discovery.<fmt>", "get"): {
+        "summary": "Service discovery: the GeoReport v2 endpoint, its formats and contacts.",
+        "responses": {"200": _ok("Discovery", _ref("Open311Discovery"))},
+    },
+    ("/open311/v2/services.<fmt>", "get"): {
+        "summary": "GET Service List: the request types.",
+        "parameters": [_JURISDICTION],
+        "responses": {"200": _ok("Services", _ref("Open311Services")),
+                      "404": _O311_JURISDICTION_404},
+    },
+    ("/open311/v2/services/{}.<fmt>", "get"): {
+        "summary": "GET Service Definition: the attributes a request type asks for.",
+        "path_params": {"code": "A service_code from the service list."},
+        "parameters": [_JURISDICTION],
+        "responses": {"200": _ok("Definition", _ref("Open311ServiceDefinition")),
+                      "404": _o311_error("service_code or jurisdiction_id not found")},
+    },
+    ("/open311/v2/requests.<fmt>", "get"): {
+        "summary": "GET Service Requests: newest first, 90 days and 1,000 results by default.",
+        "parameters": _OPEN311_REQUEST_FILTERS,
+        "responses": {"200": _ok("Requests", _ref("Open311Requests")),
+                      "400": _o311_error("A filter is invalid (named in the description)"),
+                      "404": _O311_JURISDICTION_404},
+    },
+    ("/open311/v2/requests.<fmt>", "post"): {
+        "summary": "POST Service Request: create a request (needs an API key).",
+        "description": "Contact fields are stored privately and never returned. A retry with "
+                       "the same Idempotency-Key header returns the same request.",
+        "security": [{"open311ApiKey": []}],
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "description": "Client key making retries safe; also the token.",
+                        "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": {
+            "required": True,
+            "description": "Form fields as in the spec; one location: lat & long, or "
+                           "address_string, or address_id.",
+            "content": {"application/x-www-form-urlencoded": {"schema": _POST_FORM}},
+        },
+        "responses": {
+            "200": _ok("Created (or the same request again for a repeated key)",
+                       _ref("Open311PostResult")),
+            "400": _o311_error("A field is missing or invalid, or the place is not in the City"),
+            "403": _o311_error("api_key missing or invalid"),
+            "404": _o311_error("service_code or jurisdiction_id not found"),
+        },
+    },
+    ("/open311/v2/requests/{}.<fmt>", "get"): {
+        "summary": "GET Service Request: one request (a list of one, as in the spec).",
+        "path_params": {"service_request_id": "The request's id."},
+        "parameters": [_JURISDICTION,
+                       _q("extensions", "true adds extended_attributes.", {"type": "boolean"})],
+        "responses": {"200": _ok("The request", _ref("Open311Requests")),
+                      "404": _o311_error("No such request, or jurisdiction_id not found")},
+    },
+    ("/open311/v2/tokens/{}.<fmt>", "get"): {
+        "summary": "GET service_request_id from a token (the POST's Idempotency-Key).",
+        "path_params": {"token": "The token."},
+        "parameters": [_JURISDICTION],
+        "responses": {"200": _ok("The id", _ref("Open311Token")),
+                      "404": _o311_error("No request has this token")},
+    },
+}
+
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ doc.info.title }} API {{ doc.info.version }}</title>
+<style>
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
+h2 { border-top: 1px solid #ccc; padding-top: 1rem; font-size: 1.1rem; }
+code, .path { font-family: ui-monospace, monospace; }
+.method { display: inline-block; min-width: 4rem; font-weight: bold; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0; }
+th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
+nav li { list-style: none; }
+</style>
+</head>
+<body>
+<h1>{{ doc.info.title }} API <small>{{ doc.info.version }}</small></h1>
+<p>{{ doc.info.summary }}. {{ doc.info.description }}</p>
+<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI {{ doc.openapi }}).</p>
+<nav aria-label="Operations"><ul>
+{% for op in operations %}
+<li><a href="#{{ op.operationId }}"><span class="method">{{ op.method }}</span>
+<span class="path">{{ op.path }}</span></a> {{ op.summary }}</li>
+{% endfor %}
+</ul></nav>
+<main>
+{% for op in operations %}
+<section id="{{ op.operationId }}">
+<h2><span class="method">{{ op.method }}</span> <span class="path">{{ op.path }}</span></h2>
+<p>{{ op.summary }}</p>
+{% if op.description %}<p>{{ op.description }}</p>{% endif %}
+{% if op.parameters %}
+<table><caption>Parameters</caption>
+<tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th>
+<th scope="col">Description</th></tr>
+{% for p in op.parameters %}
+<tr><td><code>{{ p.name }}</code></td><td>{{ p.in }}</td>
+<td>{{ "yes" if p.required else "no" }}</td><td>{{ p.description }}</td></tr>
+{% endfor %}
+</table>
+{% endif %}
+{% if op.requestBody %}
+<p>Body: {% for ct in op.requestBody.content %}<code>{{ ct }}</code> {% endfor %}
+{{ op.requestBody.description }}</p>
+{% endif %}
+<table><caption>Responses</caption>
+<tr><th scope="col">Status</th><th scope="col">Meaning</th></tr>
+{% for status, r in op.responses.items() %}
+<tr><td>{{ status }}</td><td>{{ r.description }}</td></tr>
+{% endfor %}
+</table>
+</section>
+{% endfor %}
+</main>
+</body>
+</html>
+"""
