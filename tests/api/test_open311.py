@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
 
 from geo311 import create_app
+from geo311.catalogue import sync_catalogue
 from geo311.catalogue_data import load_catalogue
 from geo311.db import make_engine
-from geo311.models import Department, ServiceType
 from geo311.schema import init_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +47,7 @@ def make_open311_database(server: Any, name: str) -> str:
     try:
         init_schema(engine)
         with engine.begin() as conn:
-            _sync_catalogue(conn)
+            sync_catalogue(conn, load_catalogue())
     finally:
         engine.dispose()
     app = create_app(app_config(url))
@@ -67,39 +66,6 @@ def app_config(url: str, **extra: Any) -> dict[str, Any]:
         "BOUNDARIES_DIR": str(FIXTURES / "boundaries"),
         **extra,
     }
-
-
-def _sync_catalogue(conn: Any) -> None:
-    try:
-        from geo311.catalogue import sync_catalogue  # the store's own loader, once it exists
-    except ImportError:
-        sync_catalogue = None
-    catalogue = load_catalogue()
-    if sync_catalogue is not None:
-        sync_catalogue(conn, catalogue)
-        return
-    conn.execute(insert(Department), [
-        {"code": d.code, "name_en": d.name_en, "name_es": d.name_es, "parent": d.parent,
-         "owner_codes": list(d.myla311_owner_codes),
-         "contact": {"phone": d.phone, "email": d.email, "url": d.url}}
-        for d in catalogue.departments
-    ])
-    conn.execute(insert(ServiceType), [
-        {"code": s.code, "name_en": s.name_en, "name_es": s.name_es,
-         "description_en": s.description_en, "description_es": s.description_es,
-         "group": s.group, "keywords_en": list(s.keywords_en), "keywords_es": list(s.keywords_es),
-         "myla311_names": list(s.myla311_names), "default_department": s.default_department,
-         "attributes": [_attribute_dict(a) for a in s.attributes],
-         "duplicate_radius_m": s.duplicate_radius_m,
-         "duplicate_window_days": s.duplicate_window_days}
-        for s in catalogue.service_types
-    ])
-
-
-def _attribute_dict(a: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(a)
 
 
 @pytest.fixture(scope="module")
