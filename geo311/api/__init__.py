@@ -9,7 +9,8 @@ __all__ = ["init_app"]
 
 def init_app(app: Flask) -> None:
     """Attach every /api/v1 blueprint to the app."""
-    from geo311.api import areas, health
+    from geo311.api import areas, health, locate
 
     app.register_blueprint(health.blueprint, url_prefix="/api/v1")
     app.register_blueprint(areas.blueprint, url_prefix="/api/v1")
+    app.register_blueprint(locate.blueprint, url_prefix="/api/v1")

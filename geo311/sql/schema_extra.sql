@@ -5,3 +5,19 @@ CREATE INDEX IF NOT EXISTS ix_street_segment_full_name_trgm ON street_segment US
 CREATE INDEX IF NOT EXISTS ix_address_point_full_address_trgm ON address_point USING gin (full_address gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS ix_facility_name_trgm ON facility USING gin (name gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS ix_area_name_trgm ON area USING gin (name gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS ix_address_point_key_prefix ON address_point (street_key text_pattern_ops);
+-- Every street name the engine knows (segments and address points), for exact, prefix and fuzzy
+-- street matching; refreshed after street and address loads (geo311.geocode.refresh_street_names).
+CREATE MATERIALIZED VIEW IF NOT EXISTS street_name AS
+SELECT street_key,
+       array_remove(array_agg(DISTINCT pre_dir), NULL) AS pre_dirs,
+       sum(n)::int AS weight
+FROM (
+    SELECT street_key, pre_dir, count(*) AS n FROM street_segment GROUP BY street_key, pre_dir
+    UNION ALL
+    SELECT street_key, pre_dir, count(*) AS n FROM address_point GROUP BY street_key, pre_dir
+) AS names
+GROUP BY street_key;
+CREATE UNIQUE INDEX IF NOT EXISTS ux_street_name_key ON street_name (street_key);
+CREATE INDEX IF NOT EXISTS ix_street_name_prefix ON street_name (street_key text_pattern_ops);
+CREATE INDEX IF NOT EXISTS ix_street_name_trgm ON street_name USING gin (street_key gin_trgm_ops);

@@ -1,0 +1,419 @@
+"""Address text to ranked candidates: street matching (exact, suffix, fuzzy) and the precision ladder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import shapely
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from geo311.address_parse import ParsedQuery, StreetRef, street_key
+from geo311.locate_result import AddressInfo, Candidate
+from geo311.snap import point_at_number
+
+__all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_names"]
+
+#: Base score per precision; reasons subtract from it (see README "Scores and reasons").
+BASE_SCORE = {
+    "address_point": 100,
+    "interpolated_range": 90,
+    "interpolated_points": 82,
+    "intersection": 92,
+    "street_block": 72,
+    "place": 80,
+    "street": 40,
+    "area_centroid": 30,
+}
+PENALTY = {
+    "fuzzy_street_name": 15,
+    "street_suffix_missing": 3,
+    "direction_missing": 6,
+    "direction_mismatch": 25,
+    "zip_mismatch": 10,
+    "observed_address": 4,
+    "intersection_from_addresses": 20,
+    "one_cross_street_only": 15,
+    "fuzzy_place_name": 10,
+    "house_number_not_in_range": 20,
+}
+
+_EXACT_KEY = text("SELECT street_key, pre_dirs, weight FROM street_name WHERE street_key = :key")
+_SUFFIX_KEYS = text(
+    """
+    SELECT street_key, pre_dirs, weight FROM street_name
+    WHERE street_key LIKE :prefix AND street_key ~ :pattern
+    ORDER BY weight DESC LIMIT 4
+    """
+)
+_FUZZY_KEYS = text(
+    """
+    SELECT street_key, pre_dirs, weight, similarity(street_key, :key) AS sim FROM street_name
+    WHERE street_key % :key
+    ORDER BY sim DESC, weight DESC LIMIT 4
+    """
+)
+_ADDRESS_POINTS = text(
+    """
+    SELECT kind, source, house_number, number_suffix, pre_dir, name, suffix, post_dir, zip,
+           full_address, confidence, ST_X(geom) AS lon, ST_Y(geom) AS lat
+    FROM address_point
+    WHERE street_key = :key AND house_number = :number AND kind IN ('address', 'observed')
+    ORDER BY kind = 'address' DESC, confidence DESC
+    LIMIT 12
+    """
+)
+_RANGED_SEGMENTS = text(
+    """
+    SELECT id, full_name, pre_dir, l_from, l_to, r_from, r_to, l_zip, r_zip, ST_AsBinary(geom) AS wkb
+    FROM street_segment
+    WHERE street_key = :key
+      AND ((:number BETWEEN LEAST(l_from, l_to) AND GREATEST(l_from, l_to) AND l_from > 0)
+        OR (:number BETWEEN LEAST(r_from, r_to) AND GREATEST(r_from, r_to) AND r_from > 0))
+    LIMIT 8
+    """
+)
+_BLOCKFACES = text(
+    """
+    SELECT pre_dir, name, suffix, zip, full_address, ST_X(geom) AS lon, ST_Y(geom) AS lat
+    FROM address_point
+    WHERE street_key = :key AND kind = 'blockface' AND house_number = :block
+    LIMIT 6
+    """
+)
+_STREET_CENTRE = text(
+    """
+    SELECT pre_dir, ST_X(c) AS lon, ST_Y(c) AS lat, n FROM (
+        SELECT pre_dir, ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n FROM (
+            SELECT pre_dir, ST_PointOnSurface(geom) AS geom FROM street_segment WHERE street_key = :key
+            UNION ALL
+            SELECT pre_dir, geom FROM address_point WHERE street_key = :key
+                AND (CAST(:zip AS text) IS NULL OR zip = :zip)
+        ) t GROUP BY pre_dir
+    ) s ORDER BY n DESC LIMIT 3
+    """
+)
+_SEGMENT_CROSSINGS = text(
+    """
+    SELECT ST_X(p) AS lon, ST_Y(p) AS lat, a.full_name AS a_name, b.full_name AS b_name
+    FROM street_segment a
+    JOIN street_segment b ON ST_DWithin(a.geom, b.geom, 0.00003) AND a.id <> b.id
+    CROSS JOIN LATERAL ST_ClosestPoint(a.geom, b.geom) AS p
+    WHERE a.street_key = ANY(CAST(:a_keys AS text[])) AND b.street_key = ANY(CAST(:b_keys AS text[]))
+    ORDER BY ST_Distance(a.geom, b.geom) LIMIT 8
+    """
+)
+_ADDRESS_CROSSINGS = text(
+    """
+    SELECT (ST_X(a.geom) + ST_X(b.geom)) / 2 AS lon, (ST_Y(a.geom) + ST_Y(b.geom)) / 2 AS lat,
+           ST_Distance(a.geom::geography, b.geom::geography) AS gap_m
+    FROM address_point a
+    CROSS JOIN LATERAL (
+        SELECT geom FROM address_point b
+        WHERE b.street_key = ANY(CAST(:b_keys AS text[]))
+        ORDER BY b.geom <-> a.geom LIMIT 1
+    ) b
+    WHERE a.street_key = ANY(CAST(:a_keys AS text[]))
+    ORDER BY ST_Distance(a.geom, b.geom) LIMIT 1
+    """
+)
+_PLACES = text(
+    """
+    SELECT 'facility' AS kind, type, name, address, ST_X(geom) AS lon, ST_Y(geom) AS lat,
+           similarity(upper(name), :q) AS sim
+    FROM facility WHERE upper(name) % :q OR upper(name) LIKE :contains
+    UNION ALL
+    SELECT 'area', s.type_code, a.name, NULL, ST_X(c), ST_Y(c), similarity(upper(a.name), :q)
+    FROM area a JOIN boundary_set s ON s.id = a.set_id
+         CROSS JOIN LATERAL ST_PointOnSurface(a.geom) AS c
+    WHERE s.type_code IN ('NEIGHBORHOOD', 'NC', 'COUNTY_CITY', 'UNINCORPORATED', 'CPA', 'BID')
+      AND (upper(a.name) % :q OR upper(a.name) LIKE :contains)
+    ORDER BY sim DESC LIMIT 6
+    """
+)
+
+
+@dataclass(frozen=True)
+class StreetMatch:
+    """A street key the typed street may mean, with the reasons it is not an exact match."""
+
+    key: str
+    pre_dirs: tuple[str, ...]
+    weight: int
+    reasons: tuple[str, ...]
+
+
+def refresh_street_names(conn: Connection) -> None:
+    """Rebuild the street-name index after street or address loads."""
+    conn.execute(text("REFRESH MATERIALIZED VIEW street_name"))
+
+
+def match_streets(conn: Connection, street: StreetRef) -> list[StreetMatch]:
+    """Street keys for a typed street: exact, then by suffix when none was typed, then fuzzy.
+
+    :param conn: database connection.
+    :param street: the typed street.
+    :returns: matches, best first (at most 4).
+    """
+    key = street_key(street.name, street.suffix)
+    row = conn.execute(_EXACT_KEY, {"key": key}).first()
+    if row is not None:
+        return [StreetMatch(row.street_key, tuple(row.pre_dirs or ()), row.weight, ())]
+    matches: list[StreetMatch] = []
+    if street.suffix is None:
+        rows = conn.execute(
+            _SUFFIX_KEYS, {"prefix": f"{street.name} %", "pattern": f"^{_regex_escape(street.name)} [A-Z]+$"}
+        ).all()
+        reason = ("street_suffix_missing",) if len(rows) > 1 else ()
+        matches = [StreetMatch(r.street_key, tuple(r.pre_dirs or ()), r.weight, reason) for r in rows]
+    if matches:
+        return matches
+    rows = conn.execute(_FUZZY_KEYS, {"key": key}).all()
+    return [
+        StreetMatch(r.street_key, tuple(r.pre_dirs or ()), r.weight, ("fuzzy_street_name",))
+        for r in rows if r.sim >= 0.45
+    ]
+
+
+def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
+    """Every candidate for a parsed query, best first.
+
+    :param conn: database connection.
+    :param query: from :func:`geo311.address_parse.parse_query`.
+    :returns: ranked candidates (empty when nothing matches).
+    """
+    if query.kind == "address" and query.street:
+        found = _address_candidates(conn, query)
+    elif query.kind == "intersection" and query.street and query.cross_streets:
+        found = _intersection_candidates(conn, query.street, query.cross_streets[0])
+    elif query.kind == "block" and query.street and len(query.cross_streets) >= 2:
+        found = _block_candidates(conn, query.street, query.cross_streets[:2])
+    elif query.kind == "street" and query.street:
+        found = _street_candidates(conn, query.street, query.zip, ())
+    elif query.kind == "place":
+        found = _place_candidates(conn, query.place_text or query.text)
+        if query.street is not None:
+            found += _street_candidates(conn, query.street, query.zip, ())
+    else:
+        found = []
+    found = [_with_parser_notes(c, query) for c in found]
+    unique: dict[tuple[float, float, str], Candidate] = {}
+    for candidate in sorted(found, key=lambda c: -c.score):
+        spot = (round(candidate.lon, 5), round(candidate.lat, 5), candidate.precision)
+        unique.setdefault(spot, candidate)
+    return list(unique.values())
+
+
+# ---------------------------------------------------------------- addresses
+def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]:
+    assert query.street is not None and query.house_number is not None
+    number = query.house_number
+    out: list[Candidate] = []
+    for match in match_streets(conn, query.street):
+        reasons = list(match.reasons)
+        points = conn.execute(_ADDRESS_POINTS, {"key": match.key, "number": number}).all()
+        for p in points:
+            why = reasons + _direction_reasons(query.street, p.pre_dir, match.pre_dirs)
+            why += _zip_reasons(query.zip, p.zip)
+            if p.kind == "observed":
+                why.append("observed_address")
+            if query.house_fraction and p.number_suffix != query.house_fraction:
+                why.append("fraction_not_matched")
+            out.append(_candidate(p.lon, p.lat, "address_point", why, AddressInfo(
+                str(p.house_number) + (f" {p.number_suffix}" if p.number_suffix else ""),
+                _label(p.pre_dir, p.name, p.suffix, p.post_dir), p.zip, p.full_address, p.source),
+                scale=p.confidence if p.kind == "observed" else 1.0))
+        for seg in conn.execute(_RANGED_SEGMENTS, {"key": match.key, "number": number}).all():
+            side, start, end, zip_code = _side_for_number(seg, number)
+            if side is None:
+                continue
+            line = shapely.from_wkb(seg.wkb)
+            lon, lat = point_at_number(line, start, end, number, side)
+            why = reasons + ["house_number_interpolated"]
+            why += _direction_reasons(query.street, seg.pre_dir, match.pre_dirs)
+            why += _zip_reasons(query.zip, zip_code)
+            street = seg.full_name
+            out.append(_candidate(lon, lat, "interpolated_range", why, AddressInfo(
+                str(number), street, zip_code, f"{number} {street}" + (f", {zip_code}" if zip_code else ""),
+                "street_segment")))
+        out += _observed_interpolation(conn, query, match, reasons)
+        block = number - number % 100
+        for b in conn.execute(_BLOCKFACES, {"key": match.key, "block": block}).all():
+            why = reasons + ["hundred_block_only"] + _direction_reasons(query.street, b.pre_dir, match.pre_dirs)
+            why += _zip_reasons(query.zip, b.zip)
+            out.append(_candidate(b.lon, b.lat, "street_block", why, AddressInfo(
+                str(number), _label(b.pre_dir, b.name, b.suffix, None), b.zip, b.full_address,
+                "blockface")))
+        if not out:
+            out += _street_candidates(conn, query.street, query.zip, tuple(reasons),
+                                      key=match.key, extra=("house_number_not_found",))
+    return out
+
+
+def _observed_interpolation(conn: Connection, query: ParsedQuery, match: StreetMatch,
+                            reasons: list[str]) -> list[Candidate]:
+    """Interpolate between observed address points on the same street (the reference build)."""
+    from geo311.reference_build import interpolate_from_observed
+
+    assert query.street is not None and query.house_number is not None
+    found = interpolate_from_observed(conn, query.house_number, match.key, query.street.pre_dir,
+                                      query.zip)
+    if found is None:
+        return []
+    lon, lat, method, neighbours = found
+    why = reasons + ["house_number_interpolated", "between_observed_addresses"]
+    gap = _neighbour_gap(neighbours)
+    scale = 1.0 if gap is None else max(0.6, 1.0 - gap / 2000.0)
+    street = query.street.label() if match.reasons else _key_with_dir(match.key, query.street.pre_dir)
+    return [_candidate(lon, lat, "interpolated_points", why, AddressInfo(
+        str(query.house_number), street, query.zip,
+        f"{query.house_number} {street}" + (f", {query.zip}" if query.zip else ""),
+        f"observed:{method}"), scale=scale)]
+
+
+def _neighbour_gap(neighbours) -> float | None:
+    numbers = [n for n in _neighbour_numbers(neighbours) if n is not None]
+    if len(numbers) < 2:
+        return None
+    return float(max(numbers) - min(numbers))
+
+
+def _neighbour_numbers(neighbours) -> list[int | None]:
+    out: list[int | None] = []
+    for item in neighbours or ():
+        if isinstance(item, dict):
+            out.append(item.get("house_number"))
+        else:
+            out.append(getattr(item, "house_number", None))
+    return out
+
+
+def _side_for_number(seg, number: int) -> tuple[str | None, int, int, str | None]:
+    for side, start, end, zip_code in (("left", seg.l_from, seg.l_to, seg.l_zip),
+                                        ("right", seg.r_from, seg.r_to, seg.r_zip)):
+        if start and end and min(start, end) <= number <= max(start, end) and (start - number) % 2 == 0:
+            return side, start, end, zip_code
+    return None, 0, 0, None
+
+
+# ---------------------------------------------------------------- streets, intersections, blocks
+def _street_candidates(conn: Connection, street: StreetRef, zip_code: str | None,
+                       reasons: tuple[str, ...], key: str | None = None,
+                       extra: tuple[str, ...] = ()) -> list[Candidate]:
+    keys = [StreetMatch(key, (), 0, ())] if key else match_streets(conn, street)
+    out = []
+    for match in keys:
+        for row in conn.execute(_STREET_CENTRE, {"key": match.key, "zip": zip_code}).all():
+            why = list(reasons) + list(match.reasons) + list(extra)
+            why += _direction_reasons(street, row.pre_dir, match.pre_dirs)
+            label = _key_with_dir(match.key, row.pre_dir)
+            out.append(_candidate(row.lon, row.lat, "street", why,
+                                  AddressInfo(None, label, zip_code, label, "street"), label=label))
+    return out
+
+
+def _intersection_candidates(conn: Connection, first: StreetRef, second: StreetRef,
+                             limit: int = 3) -> list[Candidate]:
+    a_matches, b_matches = match_streets(conn, first), match_streets(conn, second)
+    if not a_matches or not b_matches:
+        return []
+    reasons = sorted({r for m in a_matches[:1] + b_matches[:1] for r in m.reasons})
+    a_keys, b_keys = [m.key for m in a_matches], [m.key for m in b_matches]
+    out: list[Candidate] = []
+    for row in conn.execute(_SEGMENT_CROSSINGS, {"a_keys": a_keys, "b_keys": b_keys}).all():
+        label = f"{row.a_name} & {row.b_name}"
+        out.append(_candidate(row.lon, row.lat, "intersection", list(reasons),
+                              AddressInfo(None, row.a_name, None, label, "street_segment"), label=label))
+        if len(out) >= limit:
+            break
+    if not out:
+        row = conn.execute(_ADDRESS_CROSSINGS, {"a_keys": a_keys, "b_keys": b_keys}).first()
+        if row is not None and row.gap_m <= 150:
+            label = f"{a_keys[0]} & {b_keys[0]}"
+            out.append(_candidate(row.lon, row.lat, "intersection",
+                                  list(reasons) + ["intersection_from_addresses"],
+                                  AddressInfo(None, a_keys[0], None, label, "observed"), label=label))
+    return out
+
+
+def _block_candidates(conn: Connection, street: StreetRef,
+                      crosses: Sequence[StreetRef]) -> list[Candidate]:
+    ends = [_intersection_candidates(conn, street, cross, limit=1) for cross in crosses]
+    found = [e[0] for e in ends if e]
+    if not found:
+        return []
+    label = f"{street.label()} between {crosses[0].label()} and {crosses[1].label()}"
+    if len(found) == 1:
+        only = found[0]
+        return [_candidate(only.lon, only.lat, "street_block",
+                           list(only.reasons) + ["one_cross_street_only"],
+                           AddressInfo(None, street.label(), None, label, "intersection"), label=label)]
+    lon = (found[0].lon + found[1].lon) / 2
+    lat = (found[0].lat + found[1].lat) / 2
+    reasons = sorted(set(found[0].reasons) | set(found[1].reasons))
+    return [_candidate(lon, lat, "street_block", reasons,
+                       AddressInfo(None, street.label(), None, label, "intersection"), label=label)]
+
+
+def _place_candidates(conn: Connection, place: str) -> list[Candidate]:
+    q = place.upper().strip()
+    if len(q) < 3:
+        return []
+    rows = conn.execute(_PLACES, {"q": q, "contains": f"%{q}%"}).all()
+    out = []
+    for row in rows:
+        precision = "place" if row.kind == "facility" else "area_centroid"
+        why = [] if row.sim >= 0.9 or q in row.name.upper() else ["fuzzy_place_name"]
+        label = row.name if row.kind == "facility" else f"{row.name} ({row.type})"
+        text_ = f"{row.name}, {row.address}" if row.address else label
+        out.append(_candidate(row.lon, row.lat, precision, why,
+                              AddressInfo(None, None, None, text_, row.kind), label=label))
+    return out
+
+
+# ---------------------------------------------------------------- scoring helpers
+def _candidate(lon: float, lat: float, precision: str, reasons: Sequence[str],
+               address: AddressInfo | None, label: str = "", scale: float = 1.0) -> Candidate:
+    unique = tuple(dict.fromkeys(reasons))
+    score = BASE_SCORE[precision] * min(max(scale, 0.0), 1.0)
+    score -= sum(PENALTY.get(reason, 0) for reason in unique)
+    return Candidate(lon=lon, lat=lat, precision=precision, score=int(max(1, min(100, round(score)))),
+                     reasons=unique, address=address, label=label or (address.text if address else ""))
+
+
+def _with_parser_notes(candidate: Candidate, query: ParsedQuery) -> Candidate:
+    notes = [n for n in query.notes if n in {"street_suffix_missing", "spelled_number_normalized",
+                                            "community_as_city", "unit_ignored"}]
+    if not notes:
+        return candidate
+    reasons = tuple(dict.fromkeys(candidate.reasons + tuple(notes)))
+    extra = sum(PENALTY.get(n, 0) for n in notes if n not in candidate.reasons)
+    return Candidate(candidate.lon, candidate.lat, candidate.precision,
+                     max(1, candidate.score - extra), reasons, candidate.address, candidate.label)
+
+
+def _direction_reasons(street: StreetRef, found_dir: str | None, known: Sequence[str]) -> list[str]:
+    if street.pre_dir and found_dir and street.pre_dir != found_dir:
+        return ["direction_mismatch"]
+    if not street.pre_dir and len(set(known)) > 1:
+        return ["direction_missing"]
+    return []
+
+
+def _zip_reasons(typed: str | None, found: str | None) -> list[str]:
+    return ["zip_mismatch"] if typed and found and typed != found else []
+
+
+def _label(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _key_with_dir(key: str, pre_dir: str | None) -> str:
+    return f"{pre_dir} {key}" if pre_dir else key
+
+
+def _regex_escape(value: str) -> str:
+    import re
+
+    return re.escape(value)

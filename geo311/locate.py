@@ -1,0 +1,296 @@
+"""Locate: a pin or typed text becomes one self-explaining answer (address, segment, areas, jurisdiction).
+
+Forward (text) and reverse (pin) share :class:`LocateResult`. The raw pin is kept untouched beside
+the located point; areas are decided for the located point as of the request date; a pin near a
+district line lists both districts and is decided by the side of the street when it can be.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from shapely.geometry import LineString
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from geo311.address_parse import parse_query
+from geo311.boundaries import areas_at_point, today_in_la
+from geo311.db import load_sql
+from geo311.errors import BadRequest
+from geo311.geocode import geocode_parsed
+from geo311.jurisdiction import decide_jurisdiction
+from geo311.locate_describe import describe
+from geo311.locate_result import (
+    AddressInfo,
+    Ambiguity,
+    Candidate,
+    Jurisdiction,
+    LocateResult,
+    Pin,
+    SegmentInfo,
+)
+from geo311.snap import NearbyAddress, SnapResult, nearest_addresses, point_at_number, snap_to_street
+
+__all__ = ["locate_point", "locate_text", "MAX_TEXT_CHARS", "DISTRICT_LINE_M"]
+
+#: Longest text accepted (longer input is a 400, not a truncated guess).
+MAX_TEXT_CHARS = 500
+#: A pin within this many metres of another district is said to be ambiguous.
+DISTRICT_LINE_M = 12.0
+#: Types whose ambiguity is worth telling a resident about.
+_AMBIGUITY_TYPES = ("CITY", "CD", "NC", "LAPD", "UNINCORPORATED", "COUNTY_CITY")
+_ADDRESS_POINT_M = 40.0
+
+
+def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = None,
+                 accuracy_m: float | None = None, service_code: str | None = None,
+                 lang: str = "en", max_snap_m: float = 250.0) -> LocateResult:
+    """Reverse: what is at this pin.
+
+    :param conn: database connection.
+    :param lon: pin longitude (WGS84).
+    :param lat: pin latitude (WGS84).
+    :param on: the date whose districts apply (default today in LA).
+    :param accuracy_m: the device's reported accuracy; a poor fix lowers the score.
+    :param service_code: when given, the routed department is added.
+    :param lang: ``en`` or ``es`` for the sentence in ``description``.
+    :returns: the answer; ``pin`` holds the input unchanged.
+    """
+    on = on or today_in_la()
+    pin = Pin(lon, lat, accuracy_m)
+    snaps = snap_to_street(conn, lon, lat, max_distance_m=max_snap_m)
+    nearby = nearest_addresses(conn, lon, lat)
+    reasons: list[str] = []
+    ambiguities: list[Ambiguity] = []
+    address, precision, score, spot = _reverse_address(snaps, nearby, reasons, ambiguities)
+    segment_snap = _segment_for(snaps, address)
+    location = spot or (lon, lat)
+    if accuracy_m is not None and accuracy_m > 30:
+        reasons.append("low_gps_accuracy")
+        score -= min(30, int(accuracy_m / 10))
+    return _finish(conn, query=None, pin=pin, location=location, precision=precision,
+                   score=score, reasons=reasons, address=address, snap=segment_snap,
+                   ambiguities=ambiguities, candidates=[], on=on, service_code=service_code,
+                   lang=lang, decide_from=(lon, lat))
+
+
+def locate_text(conn: Connection, query: str, *, on: date | None = None,
+                service_code: str | None = None, lang: str = "en") -> LocateResult:
+    """Forward: where is what the resident typed (address, intersection, block, street, place).
+
+    :param conn: database connection.
+    :param query: the text.
+    :param on: the date whose districts apply.
+    :param service_code: when given, the routed department is added.
+    :param lang: ``en`` or ``es``.
+    :returns: the answer; ``score`` 0 and ``precision`` ``none`` when nothing matches.
+    :raises BadRequest: empty text or text longer than :data:`MAX_TEXT_CHARS`.
+    """
+    if query is None or not query.strip():
+        raise BadRequest("parameter 'q' is empty: type an address, intersection or place")
+    if len(query) > MAX_TEXT_CHARS:
+        raise BadRequest(f"parameter 'q' is longer than {MAX_TEXT_CHARS} characters")
+    on = on or today_in_la()
+    parsed = parse_query(query)
+    candidates = geocode_parsed(conn, parsed)
+    if not candidates:
+        return _no_match(query, on, ["no_match"] + list(parsed.notes[:3]))
+    best = candidates[0]
+    ambiguities = _text_ambiguities(candidates)
+    snaps = snap_to_street(conn, best.lon, best.lat, max_distance_m=60.0)
+    return _finish(conn, query=query, pin=None, location=(best.lon, best.lat),
+                   precision=best.precision, score=best.score, reasons=list(best.reasons),
+                   address=best.address, snap=_segment_for(snaps, best.address),
+                   ambiguities=ambiguities, candidates=candidates[:10], on=on,
+                   service_code=service_code, lang=lang, decide_from=(best.lon, best.lat))
+
+
+# ---------------------------------------------------------------- reverse helpers
+def _reverse_address(snaps: list[SnapResult], nearby: list[NearbyAddress], reasons: list[str],
+                     ambiguities: list[Ambiguity]):
+    """Pick the address for a pin: a near address point, else the segment's interpolated number."""
+    if nearby and nearby[0].distance_m <= _ADDRESS_POINT_M:
+        best = nearby[0]
+        if best.kind == "observed":
+            reasons.append("observed_address")
+        for other in nearby[1:]:
+            if other.text != best.text and other.distance_m - best.distance_m <= 2.0:
+                ambiguities.append(Ambiguity(
+                    kind="equidistant_address", name=other.text, distance_m=other.distance_m,
+                    why=f"{other.text} is as close to the pin as {best.text}"))
+        if ambiguities:
+            reasons.append("equidistant_addresses")
+        score = 100 - int(best.distance_m) - (5 if best.kind == "observed" else 0)
+        score -= 10 if ambiguities else 0
+        return _address_from_point(best), "address_point", score, (best.lon, best.lat)
+    if snaps and snaps[0].house_number and snaps[0].side:
+        snap = snaps[0]
+        reasons.append("house_number_interpolated")
+        zip_code = snap.zip
+        text_ = f"{snap.house_number} {snap.street}" + (f", {zip_code}" if zip_code else "")
+        address = AddressInfo(str(snap.house_number), snap.street, zip_code, text_,
+                              "street_segment", snap.distance_m)
+        return address, "interpolated_range", 88 - int(snap.distance_m / 3), (
+            snap.snapped_lon, snap.snapped_lat)
+    if nearby:
+        best = nearby[0]
+        reasons.append("nearest_address_far")
+        score = max(20, 70 - int(best.distance_m / 3))
+        return _address_from_point(best), "address_point", score, None
+    if snaps:
+        snap = snaps[0]
+        reasons.append("street_only")
+        address = AddressInfo(None, snap.street, snap.zip, snap.street, "street_segment",
+                              snap.distance_m)
+        return address, "street", max(15, 55 - int(snap.distance_m / 5)), None
+    reasons.append("no_street_or_address_nearby")
+    return None, "pin", 15, None
+
+
+def _address_from_point(point: NearbyAddress) -> AddressInfo:
+    number = None if point.house_number is None else str(point.house_number) + (
+        f" {point.number_suffix}" if point.number_suffix else "")
+    return AddressInfo(number, point.street, point.zip, point.text, point.source, point.distance_m)
+
+
+def _segment_for(snaps: list[SnapResult], address: AddressInfo | None) -> SnapResult | None:
+    """The nearest segment, preferring one on the answer's own street near a corner."""
+    if not snaps:
+        return None
+    if address and address.street:
+        wanted = address.street.upper()
+        for snap in snaps:
+            if snap.distance_m <= snaps[0].distance_m + 15 and snap.street.upper() == wanted:
+                return snap
+    return snaps[0]
+
+
+# ---------------------------------------------------------------- shared tail
+def _finish(conn: Connection, *, query: str | None, pin: Pin | None,
+            location: tuple[float, float], precision: str, score: int, reasons: list[str],
+            address: AddressInfo | None, snap: SnapResult | None,
+            ambiguities: list[Ambiguity], candidates: list[Candidate], on: date,
+            service_code: str | None, lang: str,
+            decide_from: tuple[float, float]) -> LocateResult:
+    areas, area_ambiguities = _decide_areas(conn, decide_from, snap, on)
+    ambiguities = ambiguities + area_ambiguities
+    if area_ambiguities:
+        reasons.append("near_district_line")
+    covering: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for area in areas:
+        covering[area["type"]].append(area)
+    if not areas:
+        return _no_match(query, on, reasons + ["outside_known_area"], pin=pin, location=location)
+    jurisdiction = decide_jurisdiction(conn, location[0], location[1], covering)
+    if not jurisdiction.inside_city:
+        reasons.append("outside_city")
+    department = _department(conn, service_code, areas, jurisdiction)
+    segment = None
+    if snap is not None:
+        segment = SegmentInfo(snap.segment_id, snap.street, snap.from_street, snap.to_street,
+                              snap.side, snap.side_compass, snap.distance_m, snap.source)
+    result = LocateResult(
+        query=query, pin=pin, lon=location[0], lat=location[1], precision=precision,
+        score=int(max(0, min(100, score))), reasons=tuple(dict.fromkeys(reasons)),
+        address=address, segment=segment, areas=tuple(areas), jurisdiction=jurisdiction,
+        ambiguities=tuple(ambiguities), candidates=tuple(candidates), date=on.isoformat(),
+        department=department,
+    )
+    return _with_description(result, lang)
+
+
+def _decide_areas(conn: Connection, point: tuple[float, float], snap: SnapResult | None,
+                  on: date) -> tuple[list[dict[str, str]], list[Ambiguity]]:
+    """One area per type for the point; near a line, list the neighbours and decide by blockface."""
+    rows = conn.execute(load_sql("areas_near_point"), {
+        "lon": point[0], "lat": point[1], "on": on, "radius_m": DISTRICT_LINE_M}).all()
+    by_type: dict[str, list] = defaultdict(list)
+    for row in rows:
+        by_type[row.type_code].append(row)
+    blockface = _blockface_areas(conn, snap, on) if snap else {}
+    chosen: list[dict[str, str]] = []
+    ambiguities: list[Ambiguity] = []
+    for type_code, hits in sorted(by_type.items()):
+        covering = [h for h in hits if h.distance_m == 0]
+        if not covering and type_code in ("CITY", "COUNTY_CITY", "UNINCORPORATED"):
+            continue  # near, but not in: jurisdiction is decided by what covers the point
+        if not covering:
+            covering = hits[:1]
+        pick, why = covering[0], "the location lies inside it"
+        if len(hits) > 1 and type_code in blockface:
+            by_code = {h.code: h for h in hits}
+            if blockface[type_code] in by_code:
+                pick, why = by_code[blockface[type_code]], "decided by the side of the street"
+        chosen.append({"type": type_code, "code": pick.code, "name": pick.name,
+                       "vintage": pick.vintage})
+        if len(hits) > 1 and type_code in _AMBIGUITY_TYPES:
+            for hit in hits:
+                ambiguities.append(Ambiguity(
+                    kind="district_line", type=type_code, code=hit.code, name=hit.name,
+                    distance_m=float(hit.distance_m), chosen=hit.code == pick.code,
+                    why=why if hit.code == pick.code else
+                    f"within {DISTRICT_LINE_M:.0f} m of the location"))
+    return chosen, ambiguities
+
+
+def _blockface_areas(conn: Connection, snap: SnapResult, on: date) -> dict[str, str]:
+    """Areas at a point on the pin's side of the street, a house-front away from the centreline."""
+    if snap.side is None:
+        return {}
+    row = conn.execute(text("SELECT ST_AsBinary(geom) AS wkb FROM street_segment WHERE id = :id"),
+                       {"id": snap.segment_id}).first()
+    if row is None:
+        return {}
+    import shapely
+
+    line: LineString = shapely.from_wkb(row.wkb)
+    lon, lat = point_at_number(line, 0, 100, int(round(snap.fraction * 100)), snap.side, 10.0)
+    return {h.type: h.code for h in areas_at_point(conn, lon, lat, on=on, types=_AMBIGUITY_TYPES)}
+
+
+def _department(conn: Connection, service_code: str | None, areas: list[dict[str, str]],
+                jurisdiction: Jurisdiction) -> dict | None:
+    if not service_code:
+        return None
+    from geo311.catalogue import route_department
+
+    code = route_department(conn, service_code, areas)
+    if not jurisdiction.inside_city:
+        return {"code": None, "name": None, "routed_code": code,
+                "note": f"not a City request: {jurisdiction.responsible} is responsible"}
+    row = conn.execute(load_sql("department_name"), {"code": code}).first()
+    if row is None:
+        return {"code": code, "name": code}
+    return {"code": row.code, "name": row.name_en, "name_es": row.name_es,
+            "contact": row.contact or {}}
+
+
+def _text_ambiguities(candidates: list[Candidate]) -> list[Ambiguity]:
+    best = candidates[0]
+    out = []
+    for other in candidates[1:4]:
+        if other.score >= best.score - 2 and _far_apart(best, other):
+            out.append(Ambiguity(kind="text", name=other.label, why=(
+                f"'{other.label}' matches the text about as well ({other.score} vs {best.score})")))
+    return out
+
+
+def _far_apart(a: Candidate, b: Candidate) -> bool:
+    return abs(a.lon - b.lon) > 0.002 or abs(a.lat - b.lat) > 0.002
+
+
+def _no_match(query: str | None, on: date, reasons: list[str], pin: Pin | None = None,
+              location: tuple[float, float] | None = None) -> LocateResult:
+    result = LocateResult(
+        query=query, pin=pin, lon=None, lat=None, precision="none", score=0,
+        reasons=tuple(dict.fromkeys(reasons)), address=None, segment=None, areas=(),
+        jurisdiction=None, ambiguities=(), candidates=(), date=on.isoformat(),
+    )
+    return _with_description(result, "en")
+
+
+def _with_description(result: LocateResult, lang: str) -> LocateResult:
+    from dataclasses import replace
+
+    return replace(result, description=describe(result, lang))

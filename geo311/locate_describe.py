@@ -1,0 +1,112 @@
+"""The locate answer in one sentence a resident can read, in English or Spanish."""
+
+from __future__ import annotations
+
+from geo311.locate_result import LocateResult
+
+__all__ = ["describe"]
+
+_WORDS = {
+    "en": {
+        "in_front": "In front of {address}",
+        "on_street": "On {street}",
+        "near": "Near {address}",
+        "side": "{side} side",
+        "between": "between {a} and {b}",
+        "at": "at {a}",
+        "cd": "Council District {code}",
+        "handled": "handled by {name}",
+        "score": "match score {score}/100",
+        "no_match": "No location found for this input",
+        "north": "north", "south": "south", "east": "east", "west": "west",
+        "outside": "{message} Contact: {contact}",
+        "ambiguous": "near the line between {names}",
+    },
+    "es": {
+        "in_front": "Frente a {address}",
+        "on_street": "En {street}",
+        "near": "Cerca de {address}",
+        "side": "lado {side}",
+        "between": "entre {a} y {b}",
+        "at": "en {a}",
+        "cd": "Distrito del Concejo {code}",
+        "handled": "atendido por {name}",
+        "score": "puntuación {score}/100",
+        "no_match": "No se encontró ninguna ubicación para este texto",
+        "north": "norte", "south": "sur", "east": "este", "west": "oeste",
+        "outside": "Fuera de la Ciudad de Los Ángeles ({name}). Contacto: {contact}",
+        "ambiguous": "cerca del límite entre {names}",
+    },
+}
+
+
+def describe(result: LocateResult, lang: str = "en") -> str:
+    """Say the answer in words: where, which side, between which streets, districts, department.
+
+    :param result: the locate answer.
+    :param lang: ``en`` or ``es`` (anything else falls back to English).
+    :returns: e.g. "In front of 356 S Berendo St, east side, between 3rd St and 4th St;
+        Council District 10; Wilshire Center - Koreatown NC; handled by LA Sanitation".
+    """
+    words = _WORDS.get(lang, _WORDS["en"])
+    if not result.found:
+        return words["no_match"]
+    parts: list[str] = []
+    first = _where(result, words)
+    if first:
+        parts.append(first)
+    areas = {a["type"]: a for a in result.areas}
+    if result.jurisdiction and not result.jurisdiction.inside_city:
+        parts.append(words["outside"].format(message=result.jurisdiction.message,
+                                             name=result.jurisdiction.name,
+                                             contact=result.jurisdiction.contact))
+    else:
+        if "CD" in areas:
+            parts.append(words["cd"].format(code=areas["CD"]["code"]))
+        if "NC" in areas:
+            parts.append(_title(areas["NC"]["name"]))
+        lines = [a for a in result.ambiguities if a.kind == "district_line" and a.type == "CD"]
+        if len(lines) > 1:
+            parts.append(words["ambiguous"].format(
+                names=" / ".join(f"CD {a.code} ({a.distance_m:.0f} m)" for a in lines)))
+        if result.department and result.department.get("code"):
+            name = result.department.get("name_es" if lang == "es" else "name") or \
+                result.department["code"]
+            parts.append(words["handled"].format(name=name))
+    parts.append(words["score"].format(score=result.score))
+    return "; ".join(parts)
+
+
+def _where(result: LocateResult, words: dict[str, str]) -> str:
+    segment = result.segment
+    address = result.address
+    pieces: list[str] = []
+    if address and address.house_number and address.street:
+        key = "in_front" if result.precision in ("address_point", "interpolated_range",
+                                                 "interpolated_points") else "near"
+        pieces.append(words[key].format(address=_title(f"{address.house_number} {address.street}")))
+    elif address and address.street:
+        pieces.append(words["on_street"].format(street=_title(address.street)))
+    elif address and address.text:
+        pieces.append(words["near"].format(address=address.text))
+    if segment and segment.side_compass and result.pin is not None:
+        pieces.append(words["side"].format(side=words[segment.side_compass]))
+    if segment and segment.from_street and segment.to_street:
+        pieces.append(words["between"].format(a=_title(segment.from_street),
+                                              b=_title(segment.to_street)))
+    elif segment and (segment.from_street or segment.to_street):
+        pieces.append(words["at"].format(a=_title(segment.from_street or segment.to_street or "")))
+    return ", ".join(pieces)
+
+
+def _title(value: str) -> str:
+    """'S BERENDO ST' -> 'S Berendo St'; keeps ordinals ('3RD' -> '3rd') and 'NC' upper."""
+    out = []
+    for word in value.split():
+        if word in {"NC", "N", "S", "E", "W", "CD", "LA", "LAPD"}:
+            out.append(word)
+        elif word[:1].isdigit():
+            out.append(word.lower())
+        else:
+            out.append(word.capitalize())
+    return " ".join(out)
