@@ -46,6 +46,7 @@ __all__ = [
     "REQUEST_STATUSES",
     "CLOSE_REASONS",
     "PIN_SOURCES",
+    "StreetRange",
 ]
 
 WGS84 = 4326
@@ -376,3 +377,32 @@ event.listen(
         "EXECUTE FUNCTION request_status_history_append_only()"
     ),
 )
+
+
+# ---------------------------------------------------------------- inferred reference (issue 5)
+class StreetRange(Base):
+    """A house-number range inferred between two observed address points on one street side.
+
+    Written by ``geo311 build reference``: ``geom`` runs from the ``from_number`` point to the
+    ``to_number`` point, so a number in between is interpolated along it. ``parity`` is ``odd`` or
+    ``even`` (one side of the street) or ``all`` (both sides mixed, a fallback).
+    """
+
+    __tablename__ = "street_range"
+    __table_args__ = (Index("ix_street_range_key", "street_key", "from_number", "to_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), default="observed")
+    street_key: Mapped[str] = mapped_column(Text)
+    pre_dir: Mapped[str | None] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(Text)
+    suffix: Mapped[str | None] = mapped_column(String(8))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    parity: Mapped[str] = mapped_column(String(4))  # odd | even | all
+    from_number: Mapped[int] = mapped_column(Integer)
+    to_number: Mapped[int] = mapped_column(Integer)
+    observations: Mapped[int] = mapped_column(Integer, default=0)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    length_m: Mapped[float] = mapped_column(Float)
+    attrs: Mapped[dict] = mapped_column(JSONB, default=dict)
+    geom = mapped_column(Geometry("LINESTRING", srid=WGS84, spatial_index=True), nullable=False)
