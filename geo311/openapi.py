@@ -232,6 +232,23 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"type": {"const": "FeatureCollection"},
                        "features": {"type": "array", "items": _ref("GeoJSONFeature")}},
     },
+    "LocateResult": {
+        "type": "object",
+        "properties": {
+            "query": _NULLABLE_STR, "pin": {"type": ["object", "null"]},
+            "location": {"type": ["object", "null"], "properties": {
+                "lon": {"type": "number"}, "lat": {"type": "number"}}},
+            "precision": {"type": "string"}, "score": {"type": "integer"},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "address": {"type": ["object", "null"]}, "segment": {"type": ["object", "null"]},
+            "areas": {"type": "array", "items": _ref("Area")},
+            "jurisdiction": {"type": ["object", "null"]},
+            "ambiguities": {"type": "array", "items": {"type": "object"}},
+            "candidates": {"type": "array", "items": {"type": "object"}},
+            "date": {"type": "string"}, "department": {"type": ["object", "null"]},
+            "description": {"type": "string"},
+        },
+    },
     "Open311Errors": {
         "type": "array", "xml": {"name": "errors", "wrapped": True},
         "items": {
@@ -423,6 +440,47 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "400": _api_error("Unknown type or vintage"),
             "404": _api_error("No such area"),
         },
+    },
+    ("/api/v1/locate", "get"): {
+        "summary": "Locate text (`q`) or a pin (`lon`/`lat`): address, street segment and side, "
+                   "areas, jurisdiction, and the routed department with `service_code`.",
+        "parameters": [
+            _q("q", "What a resident typed: an address, intersection, block or place."),
+            _q("lon", "Pin longitude (with lat, instead of q).", {"type": "number"}),
+            _q("lat", "Pin latitude.", {"type": "number"}),
+            _q("accuracy_m", "Device accuracy of the pin, metres.", {"type": "number"}),
+            _q("date", "YYYY-MM-DD: areas in force that day (default today).",
+               {"type": "string", "format": "date"}),
+            _q("lang", "en or es (default from Accept-Language)."),
+            _q("service_code", "Adds the department that handles this type here."),
+        ],
+        "responses": {"200": _ok("The locate answer", _ref("LocateResult")),
+                      "400": _api_error("q and lon/lat both or neither, or a bad value")},
+    },
+    ("/api/v1/locate/batch", "post"): {
+        "summary": "Locate up to 1,000 queries in one call; a bad item gets its own error.",
+        "requestBody": {
+            "required": True,
+            "description": '{"queries": [{"q": "..."} or {"lon": .., "lat": ..}, ...]}, each '
+                           "with optional date and service_code.",
+            "content": {"application/json": {"schema": {
+                "type": "object", "required": ["queries"],
+                "properties": {"queries": {"type": "array", "maxItems": 1000,
+                                           "items": {"type": "object"}}}}}},
+        },
+        "responses": {
+            "200": _ok("One result per query, in order", {"type": "object", "properties": {
+                "results": {"type": "array", "items": {
+                    "oneOf": [_ref("LocateResult"), _ref("ApiError")]}}}}),
+            "400": _api_error("The body is not a list of queries, or too long"),
+        },
+    },
+    ("/api/v1/autocomplete", "get"): {
+        "summary": "The best 10 completions (addresses, streets, places) for what was typed.",
+        "parameters": [_q("q", "The text typed so far (at most 200 characters).")],
+        "responses": {"200": _ok("Completions", {"type": "object", "properties": {
+            "q": {"type": "string"}, "results": {"type": "array", "items": {"type": "object"}}}}),
+                      "400": _api_error("q too long")},
     },
     ("/api/v1/openapi.json", "get"): {
         "summary": "This OpenAPI 3.1 document.",
