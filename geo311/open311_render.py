@@ -21,6 +21,7 @@ from flask import Response
 __all__ = [
     "FORMATS",
     "LOCAL_TZ",
+    "clean_text",
     "format_w3",
     "render",
     "to_xml",
@@ -64,6 +65,17 @@ def format_w3(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
     return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Drop the control characters XML cannot carry, so JSON and XML say the same; empty -> None.
+
+    >>> clean_text("bell\x07 ok")
+    'bell ok'
+    """
+    if value is None:
+        return None
+    return _NOT_XML_CHARS.sub("", value) or None
 
 
 def render(data: Any, fmt: str, root: str, status: int = 200) -> Response:
