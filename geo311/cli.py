@@ -23,7 +23,15 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(load_group)
     app.cli.add_command(check_command)
     app.cli.add_command(setup_command)
+    app.cli.add_command(geocode_command)
     app.cli.add_command(apikeys_group)
+    from geo311.catalogue import catalogue_group
+    from geo311.request_import import load_requests_command
+
+    app.cli.add_command(catalogue_group)
+    load_group.add_command(load_requests_command)
+    from geo311.users_cli import users_group
+    app.cli.add_command(users_group)
 
 
 def main() -> None:
@@ -225,6 +233,26 @@ def check_command() -> None:
             problems += 0 if ok else 1
     if problems:
         raise click.ClickException(f"{problems} check(s) failed")
+
+
+@click.command("geocode")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--column", default=None, help="Column with the text to locate (default: address).")
+@click.option("--lon-column", default=None, help="Column with pin longitudes (reverse mode).")
+@click.option("--lat-column", default=None, help="Column with pin latitudes (reverse mode).")
+@with_appcontext
+def geocode_command(source: str, target: str, column: str | None, lon_column: str | None,
+                    lat_column: str | None) -> None:
+    """Add the locate answer's columns (geo311_*) to every row of a CSV file."""
+    from geo311.geocode_file import geocode_csv
+
+    with get_engine().connect() as conn:
+        try:
+            geocode_csv(conn, Path(source), Path(target), column=column, lon_column=lon_column,
+                        lat_column=lat_column, echo=click.echo)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @click.command("setup")

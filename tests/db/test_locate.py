@@ -1,0 +1,181 @@
+"""Locate on hand-made streets inside the fixture city (tests/fixtures/geo).
+
+Main St runs south to north along lon -118.25, which is also the line between the old council
+districts 1 (west) and 2 (east): odd numbers on the west (left) side, even on the east (right).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+
+from geo311.errors import BadRequest
+from geo311.geocode import refresh_street_names
+from geo311.locate import locate_point, locate_text
+
+OLD = date(2018, 6, 1)
+MAIN = -118.25
+
+
+def add_segment(conn, source_id, name, suffix, pre_dir, coords, l_range=(None, None),
+                r_range=(None, None), from_street=None, to_street=None, zip_code="90012"):
+    full = " ".join(p for p in (pre_dir, name, suffix) if p)
+    wkt = "LINESTRING(" + ", ".join(f"{x} {y}" for x, y in coords) + ")"
+    conn.execute(text(
+        """
+        INSERT INTO street_segment (source, source_id, pre_dir, name, suffix, full_name, street_key,
+            l_from, l_to, r_from, r_to, l_zip, r_zip, from_street, to_street, length_m, attrs, geom)
+        VALUES ('test', :sid, :pre, :name, :sfx, :full, :key, :lf, :lt, :rf, :rt, :zip, :zip,
+                :fs, :ts, ST_Length(ST_GeomFromText(:wkt, 4326)::geography), '{}',
+                ST_GeomFromText(:wkt, 4326))
+        """), {"sid": source_id, "pre": pre_dir, "name": name, "sfx": suffix, "full": full,
+               "key": f"{name} {suffix}", "lf": l_range[0], "lt": l_range[1], "rf": r_range[0],
+               "rt": r_range[1], "zip": zip_code, "fs": from_street, "ts": to_street, "wkt": wkt})
+
+
+def add_address(conn, number, fraction, pre_dir, name, suffix, lon, lat, kind="address"):
+    label = " ".join(p for p in (str(number), fraction, pre_dir, name, suffix) if p)
+    conn.execute(text(
+        """
+        INSERT INTO address_point (source, source_id, kind, house_number, number_suffix, pre_dir,
+            name, suffix, zip, full_address, street_key, confidence, observations, attrs, geom)
+        VALUES ('test', NULL, :kind, :n, :frac, :pre, :name, :sfx, '90012', :label, :key, 1, 1,
+                '{}', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+        """), {"kind": kind, "n": number, "frac": fraction, "pre": pre_dir, "name": name,
+               "sfx": suffix, "label": f"{label}, 90012", "key": f"{name} {suffix}", "lon": lon,
+               "lat": lat})
+
+
+@pytest.fixture
+def streets(conn):
+    add_segment(conn, "main-100", "MAIN", "ST", "N", [(MAIN, 34.010), (MAIN, 34.012)],
+                (101, 199), (100, 198), "3RD ST", "1ST ST")
+    add_segment(conn, "main-200", "MAIN", "ST", "N", [(MAIN, 34.012), (MAIN, 34.014)],
+                (201, 299), (200, 298), "1ST ST", "2ND ST")
+    for name, lat in (("3RD", 34.010), ("1ST", 34.012), ("2ND", 34.014)):
+        add_segment(conn, f"{name}-w", name, "ST", None, [(-118.252, lat), (MAIN, lat)],
+                    from_street=None, to_street="N MAIN ST")
+        add_segment(conn, f"{name}-e", name, "ST", None, [(MAIN, lat), (-118.248, lat)],
+                    from_street="N MAIN ST", to_street=None)
+    add_address(conn, 210, "1/2", "N", "MAIN", "ST", MAIN + 0.0001, 34.0131)
+    refresh_street_names(conn)
+    return conn
+
+
+def test_reverse_pin_east_of_main_gets_even_number_east_side_and_cross_streets(streets):
+    result = locate_point(streets, MAIN + 0.0001, 34.011, on=OLD)
+    assert result.pin.lon == MAIN + 0.0001 and result.pin.lat == 34.011  # raw pin untouched
+    assert result.precision == "interpolated_range"
+    assert int(result.address.house_number) % 2 == 0
+    assert 140 <= int(result.address.house_number) <= 160
+    assert result.segment.side == "right" and result.segment.side_compass == "east"
+    assert (result.segment.from_street, result.segment.to_street) == ("3RD ST", "1ST ST")
+    assert 5 < result.segment.distance_m < 15
+    assert "house_number_interpolated" in result.reasons
+
+
+def test_reverse_pin_west_of_main_gets_odd_number_west_side(streets):
+    result = locate_point(streets, MAIN - 0.0001, 34.011, on=OLD)
+    assert int(result.address.house_number) % 2 == 1
+    assert result.segment.side == "left" and result.segment.side_compass == "west"
+
+
+def test_pin_on_district_line_lists_both_and_side_of_street_decides(streets):
+    result = locate_point(streets, MAIN + 0.00005, 34.011, on=OLD)
+    lines = [a for a in result.ambiguities if a.kind == "district_line" and a.type == "CD"]
+    assert sorted(a.code for a in lines) == ["1", "2"]
+    assert all(a.distance_m is not None for a in lines)
+    chosen = [a for a in lines if a.chosen]
+    assert [a.code for a in chosen] == ["2"] and "side of the street" in chosen[0].why
+    assert [a["code"] for a in result.areas if a["type"] == "CD"] == ["2"]
+    assert "near_district_line" in result.reasons
+
+
+def test_areas_hold_one_area_per_type(streets):
+    result = locate_point(streets, MAIN + 0.00005, 34.011, on=OLD)
+    types = [a["type"] for a in result.areas]
+    assert len(types) == len(set(types))
+
+
+def test_reverse_prefers_a_near_address_point(streets):
+    result = locate_point(streets, MAIN + 0.00012, 34.01312, on=OLD)
+    assert result.precision == "address_point"
+    assert result.address.house_number == "210 1/2"
+    assert (result.lon, result.lat) == pytest.approx((MAIN + 0.0001, 34.0131))
+
+
+def test_forward_even_number_lands_on_east_side_by_range_and_parity(streets):
+    result = locate_text(streets, "150 N Main St", on=OLD)
+    assert result.precision == "interpolated_range"
+    assert result.lon > MAIN and 34.0105 < result.lat < 34.0115
+    assert "house_number_interpolated" in result.reasons
+    odd = locate_text(streets, "151 n main street", on=OLD)
+    assert odd.lon < MAIN
+
+
+def test_forward_fractional_address_matches_the_address_point(streets):
+    result = locate_text(streets, "210 1/2 N Main St, Los Angeles, CA 90012", on=OLD)
+    assert result.precision == "address_point" and result.score == 100
+    assert result.address.house_number == "210 1/2"
+
+
+def test_forward_misspelled_street_is_fuzzy_and_scores_lower(streets):
+    exact = locate_text(streets, "150 N Main St", on=OLD)
+    fuzzy = locate_text(streets, "150 N Mian St", on=OLD)
+    assert "fuzzy_street_name" in fuzzy.reasons
+    assert fuzzy.score < exact.score
+    assert (fuzzy.lon, fuzzy.lat) == pytest.approx((exact.lon, exact.lat))
+
+
+def test_forward_zip_mismatch_is_named(streets):
+    result = locate_text(streets, "150 N Main St 90099", on=OLD)
+    assert "zip_mismatch" in result.reasons
+
+
+def test_intersection(streets):
+    result = locate_text(streets, "Main St & 1st St", on=OLD)
+    assert result.precision == "intersection"
+    assert (result.lon, result.lat) == pytest.approx((MAIN, 34.012), abs=1e-5)
+    assert locate_text(streets, "main and 1st", on=OLD).precision == "intersection"
+
+
+def test_block_between_two_cross_streets(streets):
+    result = locate_text(streets, "Main St between 3rd and 1st", on=OLD)
+    assert result.precision == "street_block"
+    assert (result.lon, result.lat) == pytest.approx((MAIN, 34.011), abs=1e-5)
+
+
+def test_pin_in_county_island_says_who_is_responsible(streets):
+    result = locate_point(streets, -118.255, 34.045)
+    assert result.jurisdiction.kind == "county_island"
+    assert result.jurisdiction.inside_city is False
+    assert "outside_city" in result.reasons
+
+
+def test_pin_in_the_ocean_is_an_honest_no_match(streets):
+    result = locate_point(streets, -118.40, 34.0)
+    assert result.score == 0 and result.precision == "none" and result.lon is None
+    assert result.pin.lon == -118.40
+
+
+def test_unknown_text_is_an_honest_no_match(streets):
+    result = locate_text(streets, "zzzz qqqq xxxx", on=OLD)
+    assert result.score == 0 and result.precision == "none"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 2000])
+def test_empty_or_huge_text_is_a_bad_request(streets, bad):
+    with pytest.raises(BadRequest):
+        locate_text(streets, bad)
+
+
+def test_answer_has_the_contract_keys(streets):
+    answer = locate_point(streets, MAIN + 0.0001, 34.011, on=OLD).as_dict()
+    for key in ("pin", "location", "precision", "score", "reasons", "address", "segment", "areas",
+                "jurisdiction", "ambiguities", "candidates"):
+        assert key in answer
+    assert set(answer["address"]) >= {"house_number", "street", "zip", "text"}
+    assert set(answer["segment"]) >= {"id", "street", "from_street", "to_street", "side",
+                                      "distance_m"}
