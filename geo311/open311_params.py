@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+
+from werkzeug.datastructures import MultiDict
 
 from geo311.errors import BadRequest
 from geo311.geometry import parse_bbox, parse_coordinate
@@ -44,14 +45,6 @@ _W3_RE = re.compile(
     r"^(?P<date>\d{4}(?:-\d{2}(?:-\d{2})?)?)"
     r"(?:T(?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$"
 )
-
-
-class _MultiDict(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
-
-    def get(self, key: str, default: Any = None) -> Any: ...
-
-    def keys(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -92,7 +85,7 @@ class Submission:
     contact: dict[str, str] = field(default_factory=dict)
 
 
-def split_list(args: _MultiDict, name: str) -> tuple[str, ...]:
+def split_list(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
     """A parameter that "can be declared multiple times, comma delimited".
 
     >>> from werkzeug.datastructures import MultiDict
@@ -150,7 +143,9 @@ def parse_w3_datetime(value: str | None, name: str) -> datetime | None:
         raise BadRequest(f"parameter '{name}' has an invalid time zone: {value[:40]!r}") from None
 
 
-def parse_request_query(args: _MultiDict, *, now: datetime, page_limit: int) -> RequestQuery:
+def parse_request_query(
+    args: MultiDict[str, str], *, now: datetime, page_limit: int
+) -> RequestQuery:
     """Read the ``GET requests`` parameters.
 
     ``service_request_id`` "overrides all other arguments" (spec): with it, only ids count.
@@ -194,7 +189,7 @@ def parse_request_query(args: _MultiDict, *, now: datetime, page_limit: int) -> 
     )
 
 
-def parse_submission(form: _MultiDict) -> Submission:
+def parse_submission(form: MultiDict[str, str]) -> Submission:
     """Read a POST Service Request form (``application/x-www-form-urlencoded``).
 
     Checks the form itself: a service code, one full location (``lat`` & ``long``, or
@@ -246,7 +241,7 @@ def parse_submission(form: _MultiDict) -> Submission:
     )
 
 
-def _attributes(form: _MultiDict) -> dict[str, str | list[str]]:
+def _attributes(form: MultiDict[str, str]) -> dict[str, str | list[str]]:
     answers: dict[str, str | list[str]] = {}
     for key in form.keys():
         if not key.startswith("attribute"):
@@ -264,7 +259,7 @@ def _attributes(form: _MultiDict) -> dict[str, str | list[str]]:
     return answers
 
 
-def _near(args: _MultiDict) -> tuple[float, float, float] | None:
+def _near(args: MultiDict[str, str]) -> tuple[float, float, float] | None:
     lat_raw, long_raw, radius_raw = args.get("lat"), args.get("long"), args.get("radius")
     if not (_present(lat_raw) or _present(long_raw)):
         if _present(radius_raw):
