@@ -47,6 +47,11 @@ __all__ = [
     "CLOSE_REASONS",
     "PIN_SOURCES",
     "StreetRange",
+    "STAFF_ROLES",
+    "StaffUser",
+    "ApiToken",
+    "AuditEvent",
+    "RequestLocationCorrection",
 ]
 
 WGS84 = 4326
@@ -406,3 +411,74 @@ class StreetRange(Base):
     length_m: Mapped[float] = mapped_column(Float)
     attrs: Mapped[dict] = mapped_column(JSONB, default=dict)
     geom = mapped_column(Geometry("LINESTRING", srid=WGS84, spatial_index=True), nullable=False)
+
+
+
+# ---------------------------------------------------------------- staff, tokens, audit (issue 7)
+#: Staff roles: call centre, dispatch, field crew, department admin, council office, admin.
+STAFF_ROLES = ("agent", "dispatcher", "crew", "dept_admin", "council", "admin")
+
+
+class StaffUser(Base):
+    """A staff account: role, optional department and council district, scrypt password hash."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="ck_staff_user_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
+    council_district: Mapped[str | None] = mapped_column(String(8))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiToken(Base):
+    """A staff API token (``Authorization: Bearer``): SHA-256 at rest, scoped by role/department."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (CheckConstraint(_in("role", STAFF_ROLES), name="ck_api_token_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """One staff action or login attempt: who, what, on which target, outcome, from where."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))  # ok | denied | failed
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+
+
+class RequestLocationCorrection(Base):
+    """A crew's corrected pin for a request, with its locate answer; the resident's pin is kept."""
+
+    __tablename__ = "request_location_correction"
+    __table_args__ = (Index("ix_request_location_correction_request", "request_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    locate: Mapped[dict | None] = mapped_column(JSONB)
+    geom = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True), nullable=False)
