@@ -47,10 +47,16 @@ _SUFFIX_KEYS = text(
     ORDER BY weight DESC LIMIT 4
     """
 )
+# Trigrams catch most misspellings; edit distance catches short transposed names (MIAN ST).
 _FUZZY_KEYS = text(
     """
-    SELECT street_key, pre_dirs, weight, similarity(street_key, :key) AS sim FROM street_name
+    SELECT street_key, pre_dirs, weight,
+           GREATEST(similarity(street_key, :key),
+                    1.0 - levenshtein(left(street_key, 60), left(:key, 60))::float
+                          / GREATEST(length(:key), length(street_key), 1)) AS sim
+    FROM street_name
     WHERE street_key % :key
+       OR levenshtein(left(street_key, 60), left(:key, 60)) <= GREATEST(2, length(:key) / 4)
     ORDER BY sim DESC, weight DESC LIMIT 4
     """
 )
@@ -259,8 +265,8 @@ def _observed_interpolation(conn: Connection, query: ParsedQuery, match: StreetM
     assert query.street is not None and query.house_number is not None
     found = interpolate_from_observed(conn, query.house_number, match.key, query.street.pre_dir,
                                       query.zip)
-    if found is None:
-        return []
+    if found is None or found.method == "observed":
+        return []  # an observed point for the number itself is already an address_point candidate
     lon, lat, method, neighbours = found
     why = reasons + ["house_number_interpolated", "between_observed_addresses"]
     gap = _neighbour_gap(neighbours)
@@ -273,20 +279,11 @@ def _observed_interpolation(conn: Connection, query: ParsedQuery, match: StreetM
 
 
 def _neighbour_gap(neighbours) -> float | None:
-    numbers = [n for n in _neighbour_numbers(neighbours) if n is not None]
+    """How far apart (in house numbers) the two observed neighbours are; wider is less sure."""
+    numbers = [n.house_number for n in neighbours]
     if len(numbers) < 2:
         return None
     return float(max(numbers) - min(numbers))
-
-
-def _neighbour_numbers(neighbours) -> list[int | None]:
-    out: list[int | None] = []
-    for item in neighbours or ():
-        if isinstance(item, dict):
-            out.append(item.get("house_number"))
-        else:
-            out.append(getattr(item, "house_number", None))
-    return out
 
 
 def _side_for_number(seg, number: int) -> tuple[str | None, int, int, str | None]:
