@@ -1,4 +1,4 @@
-"""Registers the /api/v1 blueprints."""
+"""Registers the /api/v1 blueprints and the /tiles blueprint."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ __all__ = ["init_app"]
 
 def init_app(app: Flask) -> None:
     """Attach every /api/v1 blueprint to the app."""
-    from geo311.api import areas, health, locate
+    from geo311.api import areas, health, locate, tiles
 
     app.register_blueprint(health.blueprint, url_prefix="/api/v1")
     app.register_blueprint(areas.blueprint, url_prefix="/api/v1")
     app.register_blueprint(locate.blueprint, url_prefix="/api/v1")
     from geo311.api import staff
     staff.register(app)
+    app.register_blueprint(tiles.blueprint, url_prefix="/tiles")

@@ -1,0 +1,27 @@
+-- One Mapbox Vector Tile layer "requests": 311 request points with public fields only
+-- (never contact). Inputs: :z, :x, :y, :extent, :buffer; filters :service_codes, :statuses,
+-- :departments (text[] or NULL for any); :limit (most points per tile, newest first).
+-- Output: one bytea row. Relies on the GiST index on service_request.location.
+WITH bounds AS (
+    SELECT ST_TileEnvelope(:z, :x, :y) AS merc,
+           ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => CAST(:buffer AS float8) / :extent),
+                        4326) AS geo
+),
+features AS (
+    SELECT r.id, r.service_code, r.status, r.department, r.address,
+           to_char(r.requested_at AT TIME ZONE 'America/Los_Angeles', 'YYYY-MM-DD') AS requested,
+           floor(extract(epoch FROM now() - r.requested_at) / 86400)::int AS age_days,
+           ST_AsMVTGeom(ST_Transform(r.location, 3857), b.merc, :extent, :buffer, true) AS geom
+    FROM service_request r, bounds b
+    WHERE r.location && b.geo
+      AND (CAST(:service_codes AS text[]) IS NULL
+           OR r.service_code = ANY(CAST(:service_codes AS text[])))
+      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
+      AND (CAST(:departments AS text[]) IS NULL
+           OR r.department = ANY(CAST(:departments AS text[])))
+    ORDER BY r.requested_at DESC
+    LIMIT :limit
+)
+SELECT ST_AsMVT(features, 'requests', :extent, 'geom') AS tile
+FROM features
+WHERE geom IS NOT NULL
