@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
@@ -29,6 +32,7 @@ __all__ = [
     "find_service_type_row",
     "myla311_name_map",
     "owner_department_map",
+    "catalogue_group",
 ]
 
 
@@ -205,3 +209,26 @@ def _attribute_json(attribute: Any) -> dict[str, Any]:
         ]
     return data
 
+
+
+@click.group("catalogue")
+def catalogue_group() -> None:
+    """The service catalogue (request types, departments, routing rules)."""
+
+
+@catalogue_group.command("sync")
+@click.option("--dir", "directory", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of the catalogue JSON files (default: DATA_DIR/catalogue).")
+@with_appcontext
+def catalogue_sync_command(directory: str | None) -> None:
+    """Write data/catalogue into the database (types and departments upserted, rules replaced)."""
+    from geo311.catalogue_data import CatalogueError
+    from geo311.db import get_engine
+
+    folder = Path(directory or Path(current_app.config["DATA_DIR"]) / "catalogue")
+    try:
+        with get_engine().begin() as conn:
+            report = sync_catalogue(conn, directory=folder)
+    except CatalogueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())

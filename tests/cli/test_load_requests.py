@@ -1,0 +1,181 @@
+"""`geo311 load requests`: every MyLA311 format, dry run vs --commit, rejects, upsert, districts."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from geo311 import create_app
+from geo311.db import get_engine, make_engine
+from geo311.models import RequestStatusHistory, ServiceRequest
+from geo311.schema import init_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+SAMPLES = FIXTURES / "requests"
+BROKEN = FIXTURES / "myla311_broken.csv"
+IN_CITY = SAMPLES / "myla311_in_test_city.csv"
+
+
+@pytest.fixture(scope="module")
+def import_app(postgis_server):
+    """An app on a database of its own (imports commit), with fixture boundaries and catalogue."""
+    name = "geo311_request_import"
+    postgis_server.create(name)
+    url = postgis_server.url_for(name)
+    engine = make_engine(url)
+    init_schema(engine)
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(FIXTURES),
+                      "BOUNDARIES_DIR": str(FIXTURES / "boundaries")})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["load", "boundaries", "--commit"]).exit_code == 0
+    result = runner.invoke(args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
+    assert result.exit_code == 0, result.output
+    yield app
+    app.extensions.pop("geo311_engine").dispose()
+    postgis_server.drop(name)
+
+
+@pytest.fixture
+def run(import_app):
+    with import_app.app_context():
+        with get_engine().begin() as conn:
+            conn.execute(text("TRUNCATE service_request, request_status_history, request_import "
+                              "CASCADE"))
+    runner = import_app.test_cli_runner()
+
+    def invoke(*args: str):
+        result = runner.invoke(args=["load", "requests", *args])
+        return result
+
+    return invoke
+
+
+def _count(app, model=ServiceRequest) -> int:
+    with app.app_context(), get_engine().connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_dry_run_reports_but_writes_nothing(import_app, run):
+    result = run(str(SAMPLES / "myla311_2018_sample_a_300.csv"))
+    assert result.exit_code == 0, result.output
+    assert "dry run" in result.output and "300 new" in result.output
+    assert _count(import_app) == 0
+
+
+@pytest.mark.parametrize("name, rows", [
+    ("myla311_2018_sample_a_300.csv", 300),
+    ("myla311_2020_sample_300.csv", 300),
+    ("myla311_2022_09_hfla_api_300.csv", 300),
+    ("open_requests_2020_07_300.json.gz", 300),
+])
+def test_every_shared_format_imports(import_app, run, name, rows):
+    result = run(str(SAMPLES / name), "--commit")
+    assert result.exit_code == 0, result.output
+    assert f"read {rows} rows" in result.output
+    assert _count(import_app) == rows
+    with import_app.app_context(), get_engine().connect() as conn:
+        row = conn.execute(select(ServiceRequest).limit(1)).one()
+        assert row.pin_source == "import" and row.external_id.startswith("1-")
+        assert row.department and row.service_code and row.version == 1
+        opens = conn.execute(select(func.count()).select_from(RequestStatusHistory)
+                             .where(RequestStatusHistory.to_status == "open")).scalar_one()
+        assert opens == rows
+
+
+def test_snapshot_without_created_date_uses_the_file_date(import_app, run):
+    result = run(str(SAMPLES / "open_requests_2020_07_300.json.gz"), "--commit")
+    assert result.exit_code == 0, result.output
+    with import_app.app_context(), get_engine().connect() as conn:
+        first = conn.execute(select(ServiceRequest.requested_at, ServiceRequest.external)
+                             .limit(1)).one()
+    assert first.requested_at.year == 2020 and first.requested_at.month == 7
+    assert first.external["requested_at_estimated"] is True
+
+
+def test_broken_rows_are_rejected_with_line_numbers_and_the_load_goes_on(import_app, run,
+                                                                         tmp_path):
+    rejects = tmp_path / "rejects.csv"
+    result = run(str(BROKEN), "--commit", "--rejects", str(rejects))
+    assert result.exit_code == 0, result.output
+    assert "line 3: missing SRNumber" in result.output
+    assert "line 4: unparseable CreatedDate" in result.output
+    assert "line 5: wrong number of fields" in result.output
+    with rejects.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["line"] for r in rows} >= {"3", "4", "5"}
+    assert all(r["reason"] for r in rows)
+    assert _count(import_app) >= 4  # the good rows around the bad ones were loaded
+
+
+def test_reimport_and_overlap_never_duplicate(import_app, run):
+    sample = str(SAMPLES / "myla311_2020_sample_300.csv")
+    assert run(sample, "--commit").exit_code == 0
+    again = run(sample, sample, "--commit")
+    assert again.exit_code == 0, again.output
+    assert "0 new" in again.output and "300 unchanged" in again.output
+    assert _count(import_app) == 300
+    assert _count(import_app, RequestStatusHistory) == 300 + 300 - _open_count(import_app)
+
+
+def _open_count(app) -> int:
+    with app.app_context(), get_engine().connect() as conn:
+        return conn.execute(select(func.count()).select_from(ServiceRequest)
+                            .where(ServiceRequest.status == "open")).scalar_one()
+
+
+def test_statuses_departments_districts_and_unknown_types(import_app, run):
+    result = run(str(IN_CITY), "--commit")
+    assert result.exit_code == 0, result.output
+    assert "unknown RequestType 'Pothole Repair Deluxe'" in result.output
+    # 1-900000004 carries a wrong City label (CD 2 at a point of old CD 1): 3 of 4 agree.
+    assert "CD 75.00% of 4, NC 100.00% of 2" in result.output
+    with import_app.app_context(), get_engine().connect() as conn:
+        rows = {r.external_id: r for r in conn.execute(select(ServiceRequest))}
+    assert set(rows) == {"1-900000001", "1-900000002", "1-900000003", "1-900000004"}
+    old, new = rows["1-900000001"], rows["1-900000002"]
+    assert (old.status, old.close_reason, old.department, old.channel) == (
+        "closed", "resolved", "LASAN", "phone")
+    assert (new.status, new.close_reason, new.department, new.channel) == (
+        "open", None, "OCB", "mobile")
+    # The same point is in CD 2 of the old districts (2018) and CD 1 of the new ones (2023).
+    assert {"type": "CD", "code": "2", "name": "Council District 2", "vintage": "old"} in old.areas
+    assert any(a["type"] == "CD" and a["code"] == "1" and a["vintage"] == "new"
+               for a in new.areas)
+    assert (rows["1-900000003"].status, rows["1-900000003"].close_reason) == (
+        "closed", "cancelled")
+    assert rows["1-900000004"].close_reason == "referred"
+    assert rows["1-900000004"].department == "ITA"
+
+
+def test_newer_row_updates_status_and_appends_history(import_app, run, tmp_path):
+    assert run(str(IN_CITY), "--commit").exit_code == 0
+    newer = tmp_path / "newer.csv"
+    lines = IN_CITY.read_text().splitlines()
+    header, second = lines[0], lines[2]
+    closed = second.replace("03/05/2023 08:00:00 AM,OCB", "03/09/2023 08:00:00 AM,OCB").replace(
+        ",Open,", ",Closed,").replace("Y,,", "Y,03/09/2023 08:00:00 AM,")
+    newer.write_text(header + "\n" + closed + "\n")
+    result = run(str(newer), "--commit")
+    assert "1 updated" in result.output, result.output
+    with import_app.app_context(), get_engine().connect() as conn:
+        row = conn.execute(select(ServiceRequest).where(
+            ServiceRequest.external_id == "1-900000002")).one()
+        history = conn.execute(select(RequestStatusHistory.from_status,
+                                      RequestStatusHistory.to_status)
+                               .where(RequestStatusHistory.request_id == row.id)
+                               .order_by(RequestStatusHistory.id)).all()
+    assert (row.status, row.version) == ("closed", 2)
+    assert history[-1] == ("open", "closed")
+
+
+def test_not_a_myla311_file_is_a_clear_error(run, tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    result = run(str(other))
+    assert result.exit_code != 0
+    assert "unrecognised MyLA311 header" in result.output
