@@ -7,16 +7,25 @@ serialise (``open311_render``); errors are rendered by ``geo311.errors`` in the 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from geo311.db import get_conn
 from geo311.errors import NotFound
-from geo311.models import ServiceType
-from geo311.open311_render import FORMATS, render
+from geo311.models import (
+    REQUEST_STATUSES,
+    Department,
+    RequestStatusHistory,
+    ServiceRequest,
+    ServiceType,
+)
+from geo311.open311_params import RequestQuery, parse_request_query
+from geo311.open311_render import FORMATS, clean_text, format_w3, render
+from geo311.request_query import RequestFilter, filter_clauses, public_select
 
 __all__ = ["blueprint", "init_app", "SPECIFICATION", "CHANGESET"]
 
@@ -31,6 +40,20 @@ _KEY_SERVICE = (
     "Reading needs no key. To POST requests ask the City's 311 team for an API key "
     "(issued with `geo311 apikeys create NAME`)."
 )
+
+#: Spec limit on one answer ("first 1000 requests"); PAGE_LIMIT may lower it.
+SPEC_MAX_RESULTS = 1000
+_OPEN_STATUSES = tuple(s for s in REQUEST_STATUSES if s != "closed")
+# status_notes for a closure recorded without a public note, so no request is ever closed
+# "without explanation" (issue 7).
+_CLOSE_REASON_NOTES = {
+    "resolved": "Resolved.",
+    "duplicate": "Closed as a duplicate of request {duplicate_of}.",
+    "referred": "Referred to another agency.",
+    "not_found": "Closed: the crew did not find the problem at this location.",
+    "not_city": "Closed: this location is not City of Los Angeles jurisdiction.",
+    "cancelled": "Cancelled by the reporter.",
+}
 
 blueprint = Blueprint("open311", __name__)
 
@@ -132,3 +155,132 @@ def _attribute_json(raw: dict[str, Any]) -> dict[str, Any]:
     if values:
         attribute["values"] = values
     return attribute
+
+
+@blueprint.get("/requests.<fmt>")
+def service_requests(fmt: str) -> Response:
+    """GET Service Requests: the spec filters plus page/page_size, bbox, lat/long/radius..."""
+    limit = min(int(current_app.config["PAGE_LIMIT"]), SPEC_MAX_RESULTS)
+    query = parse_request_query(request.args, now=datetime.now(UTC), page_limit=limit)
+    rows = find_open311_requests(get_conn(), query)
+    return render([request_json(r, extensions=query.extensions) for r in rows], fmt,
+                  "service_requests")
+
+
+@blueprint.get("/requests/<service_request_id>.<fmt>")
+def service_request(service_request_id: str, fmt: str) -> Response:
+    """GET Service Request: one request, as a list of one (spec)."""
+    extensions = parse_request_query(request.args, now=datetime.now(UTC),
+                                     page_limit=1).extensions
+    rows = find_open311_requests(get_conn(), RequestQuery(ids=(service_request_id,)))
+    if not rows:
+        raise NotFound(f"service_request_id {service_request_id[:64]!r} was not found")
+    return render([request_json(rows[0], extensions=extensions)], fmt, "service_requests")
+
+
+def find_open311_requests(conn: Connection, query: RequestQuery) -> list[Any]:
+    """The rows of one page of public requests, newest first (no private column is read).
+
+    ``service_request_id`` values are our numeric ids or MyLA311 SR numbers (``external_id``).
+
+    :param conn: database connection.
+    :param query: parsed filters.
+    :returns: rows for :func:`request_json`.
+    """
+    c = ServiceRequest.__table__.c
+    statuses: tuple[str, ...] = ()
+    if query.statuses and set(query.statuses) != {"open", "closed"}:
+        statuses = ("closed",) if query.statuses == ("closed",) else _OPEN_STATUSES
+    f = RequestFilter(
+        service_codes=query.service_codes, statuses=statuses, start=query.start,
+        bbox=query.bbox, updated_after=query.updated_after, near=query.near,
+        agencies=query.agencies,
+    )
+    clauses = filter_clauses(f)
+    if query.end is not None:  # the spec's end_date is inclusive: "latest datetime to include"
+        clauses.append(c.requested_at <= query.end)
+    if query.ids:
+        numeric = [int(i) for i in query.ids if i.isdigit() and len(i) < 19]
+        clauses.append(or_(c.id.in_(numeric), c.external_id.in_(query.ids)))
+    latest = (
+        select(RequestStatusHistory.note)
+        .where(RequestStatusHistory.request_id == c.id, RequestStatusHistory.public)
+        .order_by(RequestStatusHistory.at.desc(), RequestStatusHistory.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    department_name = (
+        select(Department.name_en).where(Department.code == c.department).scalar_subquery()
+    )
+    columns = [
+        c.id, c.external_id, c.service_code, ServiceType.name_en.label("service_name"),
+        c.status, c.close_reason, c.duplicate_of, latest.label("status_notes"),
+        c.description, func.coalesce(c.agency_responsible, department_name).label("agency"),
+        c.department, c.requested_at, c.updated_at, c.address, c.address_id, c.zip,
+        func.coalesce(func.ST_Y(c.location), c.pin_lat).label("lat"),
+        func.coalesce(func.ST_X(c.location), c.pin_lon).label("lon"),
+        c.media_url, c.channel, c.areas, c.locate,
+    ]
+    statement = (
+        public_select(*columns)
+        .where(and_(*clauses))
+        .order_by(c.requested_at.desc(), c.id.desc())
+        .limit(query.page_size)
+        .offset(query.offset)
+    )
+    return list(conn.execute(statement))
+
+
+def request_json(row: Any, *, extensions: bool = False) -> dict[str, Any]:
+    """One request in the spec's field order; contact fields are never part of it."""
+    public_status = "closed" if row.status == "closed" else "open"
+    notes = row.status_notes
+    if not notes and public_status == "closed" and row.close_reason in _CLOSE_REASON_NOTES:
+        notes = _CLOSE_REASON_NOTES[row.close_reason].format(duplicate_of=row.duplicate_of)
+    data: dict[str, Any] = {
+        "service_request_id": str(row.id),
+        "status": public_status,
+        "status_notes": clean_text(notes),
+        "service_name": row.service_name,
+        "service_code": row.service_code,
+        "description": clean_text(row.description),
+        "agency_responsible": row.agency or None,
+        "service_notice": None,
+        "requested_datetime": format_w3(row.requested_at),
+        "updated_datetime": format_w3(row.updated_at),
+        "expected_datetime": None,
+        "address": clean_text(row.address),
+        "address_id": row.address_id or None,
+        "zipcode": row.zip or None,
+        "lat": None if row.lat is None else round(row.lat, 7),
+        "long": None if row.lon is None else round(row.lon, 7),
+        "media_url": row.media_url or None,
+    }
+    if extensions:
+        data["extended_attributes"] = _extended_attributes(row)
+    return data
+
+
+def _extended_attributes(row: Any) -> dict[str, Any]:
+    """The stored locate answer, flattened enough to read the same in XML."""
+    locate = row.locate or {}
+    address = locate.get("address") or {}
+    segment = locate.get("segment")
+    return {
+        "external_id": row.external_id,
+        "channel": row.channel,
+        "department": row.department,
+        "snapped_address": address.get("text"),
+        "precision": locate.get("precision"),
+        "score": locate.get("score"),
+        "side": (segment or {}).get("side_compass") or (segment or {}).get("side"),
+        "segment": None if not segment else {
+            k: segment.get(k) for k in ("id", "street", "from_street", "to_street", "side",
+                                        "side_compass", "distance_m")
+        },
+        "areas": [
+            {k: a.get(k) for k in ("type", "code", "name", "vintage") if k in a}
+            for a in (row.areas or [])
+        ],
+    }
+
