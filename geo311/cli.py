@@ -156,7 +156,7 @@ def load_streets_command(file: str, fmt: str, source: str | None, commit: bool) 
     from geo311.street_loader import load_streets
 
     _run_load(lambda conn: load_streets(conn, Path(file), fmt=fmt, source=source, commit=commit),
-              commit)
+              commit, refresh_names=True)
 
 
 @load_group.command("intersections")
@@ -184,7 +184,7 @@ def load_addresses_command(file: str, fmt: str, source: str | None, commit: bool
     from geo311.address_loader import load_addresses
 
     _run_load(lambda conn: load_addresses(conn, Path(file), fmt=fmt, source=source, commit=commit),
-              commit)
+              commit, refresh_names=True)
 
 
 @load_group.command("facilities")
@@ -201,7 +201,7 @@ def load_facilities_command(file: str, facility_type: str, source: str | None, c
                                            source=source, commit=commit), commit)
 
 
-def _run_load(work, commit: bool) -> LoadReport:
+def _run_load(work, commit: bool, refresh_names: bool = False) -> LoadReport:
     """Run one load in its own transaction and print its report (every reject with its reason)."""
     engine = get_engine()
     with engine.begin() as conn:
@@ -211,6 +211,10 @@ def _run_load(work, commit: bool) -> LoadReport:
             raise click.ClickException(str(exc)) from None
         if not commit:
             conn.rollback()
+        elif refresh_names:
+            from geo311.geocode import refresh_street_names
+
+            refresh_street_names(conn)
     click.echo(report.summary())
     for note in report.notes[:20]:
         click.echo(f"  note: {note}")

@@ -70,6 +70,10 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
         _load(engine, echo, lambda conn, f=file, ld=loader, o=options: ld(
             conn, data_dir / f, commit=True, **o))
         loaded += 1
+    with engine.begin() as conn:
+        from geo311.geocode import refresh_street_names
+
+        refresh_street_names(conn)  # street matching sees every street and address just loaded
     return loaded
 
 
