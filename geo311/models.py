@@ -52,6 +52,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "RequestLocationCorrection",
+    "RequestUpdateDetail",
 ]
 
 WGS84 = 4326
@@ -482,3 +483,20 @@ class RequestLocationCorrection(Base):
     lat: Mapped[float] = mapped_column(Float)
     locate: Mapped[dict | None] = mapped_column(JSONB)
     geom = mapped_column(Geometry("POINT", srid=WGS84, spatial_index=True), nullable=False)
+
+
+class RequestUpdateDetail(Base):
+    """What a staff update carried beyond the status (assignment, referral, photo, link).
+
+    One row per history row that had any of these; append-only like the history it extends.
+    """
+
+    __tablename__ = "request_update_detail"
+
+    history_id: Mapped[int] = mapped_column(ForeignKey("request_status_history.id"),
+                                            primary_key=True)
+    assigned_to: Mapped[str | None] = mapped_column(Text)
+    referred_to: Mapped[str | None] = mapped_column(Text)
+    duplicate_of: Mapped[int | None] = mapped_column(BigInteger)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    correction_id: Mapped[int | None] = mapped_column(BigInteger)
