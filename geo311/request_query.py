@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
@@ -196,17 +196,17 @@ def feature_json(*, detail: bool = False) -> ColumnElement[str]:
         "version", c.version,
     ]  # fmt: skip
     if detail:
-        pin = func.jsonb_build_object(
+        pin = func.json_build_object(
             "lon", c.pin_lon, "lat", c.pin_lat, "accuracy_m", c.pin_accuracy_m,
             "source", c.pin_source,
         )
         pairs += ["locate", c.locate, "pin", pin, "external", c.external]
-    properties = func.jsonb_build_object(*pairs)
+    properties = func.json_build_object(*pairs)
     geometry = func.ST_AsGeoJSON(c.location, 6)
     return func.concat(
-        '{"type":"Feature","id":', cast(c.id, JSONB),
+        '{"type":"Feature","id":', cast(c.id, Text),
         ',"geometry":', func.coalesce(geometry, "null"),
-        ',"properties":', cast(properties, JSONB), "}",
+        ',"properties":', cast(properties, Text), "}",
     )
 
 
