@@ -30,6 +30,9 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(catalogue_group)
     load_group.add_command(load_requests_command)
+    from geo311.exports import export_command
+
+    app.cli.add_command(export_command)
     from geo311.users_cli import users_group
     app.cli.add_command(users_group)
     from geo311.duplicates import duplicates_group

@@ -38,6 +38,10 @@ class Defaults:
     SNAP_MAX_DISTANCE_M = 250.0
     #: Log level of the application logger.
     LOG_LEVEL = "INFO"
+    #: Largest request body (bytes) any endpoint accepts; more gets 413.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    #: Largest JSON body (bytes) of POST /api/v1/requests; more gets 413.
+    REQUEST_BODY_MAX_BYTES = 64 * 1024
     #: Extra Open311 API keys, comma separated (for deployments that inject secrets by
     #: environment); keys made with ``geo311 apikeys create`` live hashed in the database.
     OPEN311_API_KEYS = ""

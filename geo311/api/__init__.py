@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.blueprint, url_prefix="/api/v1")
     app.register_blueprint(areas.blueprint, url_prefix="/api/v1")
     app.register_blueprint(locate.blueprint, url_prefix="/api/v1")
+    from geo311.api import requests as requests_api
+
+    app.register_blueprint(requests_api.blueprint, url_prefix="/api/v1")
     from geo311.api import staff
     staff.register(app)
     from geo311.api import request_updates
