@@ -11,21 +11,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from geo311.db import get_conn
-from geo311.errors import NotFound
+from geo311.apikeys import check_api_key
+from geo311.db import get_conn, get_engine
+from geo311.errors import BadRequest, Conflict, Forbidden, NotFound
 from geo311.models import (
     REQUEST_STATUSES,
+    AddressPoint,
     Department,
     RequestStatusHistory,
     ServiceRequest,
     ServiceType,
 )
-from geo311.open311_params import RequestQuery, parse_request_query
+from geo311.open311_params import RequestQuery, Submission, parse_request_query, parse_submission
 from geo311.open311_render import FORMATS, clean_text, format_w3, render
 from geo311.request_query import RequestFilter, filter_clauses, public_select
+from geo311.service_requests import NewRequest, Unprocessable, create_request
 
 __all__ = ["blueprint", "init_app", "SPECIFICATION", "CHANGESET"]
 
@@ -178,6 +181,75 @@ def service_request(service_request_id: str, fmt: str) -> Response:
     return render([request_json(rows[0], extensions=extensions)], fmt, "service_requests")
 
 
+@blueprint.post("/requests.<fmt>")
+def create_service_request(fmt: str) -> Response:
+    """POST Service Request: form-encoded fields as in the spec; needs ``api_key``.
+
+    The service type is checked first (404 when unknown, as the spec says), then the store
+    validates the rest, locates the place and stores it with the contact fields kept private.
+    A repeated ``Idempotency-Key`` header (or ``token`` field) returns the same request.
+    """
+    form = request.form
+    caller = check_api_key(get_conn(), form.get("api_key"))
+    if caller is None:
+        raise Forbidden("api_key was not provided or is not valid")
+    submission = parse_submission(form)
+    key = (request.headers.get("Idempotency-Key") or form.get("token") or "").strip() or None
+    with get_engine().begin() as conn:
+        if conn.execute(select(ServiceType.code).where(
+                ServiceType.code == submission.service_code)).first() is None:
+            raise NotFound(f"service_code {submission.service_code!r} was not found")
+        new = _new_request(conn, submission)
+        try:
+            stored, created = create_request(conn, new, idempotency_key=key)
+        except Unprocessable as exc:  # the spec knows only 400 for a request it cannot take
+            raise BadRequest(exc.message) from None
+        except Conflict as exc:
+            raise BadRequest(exc.message) from None
+        if created and submission.address_id:
+            conn.execute(update(ServiceRequest).where(ServiceRequest.id == stored.id)
+                         .values(address_id=submission.address_id))
+        department = stored.department and conn.execute(
+            select(Department.name_en).where(Department.code == stored.department)).scalar()
+    notice = f"Received. {department} will handle this request." if department else "Received."
+    body = [{"service_request_id": str(stored.id), "service_notice": notice, "account_id": None}]
+    return render(body, fmt, "service_requests")
+
+
+@blueprint.get("/tokens/<token>.<fmt>")
+def token(token: str, fmt: str) -> Response:
+    """GET service_request_id from a token: the token is the POST's Idempotency-Key."""
+    request_id = get_conn().execute(
+        select(ServiceRequest.id).where(ServiceRequest.idempotency_key == token)
+    ).scalar_one_or_none()
+    if request_id is None:
+        raise NotFound(f"token {token[:64]!r} was not found")
+    return render([{"service_request_id": str(request_id), "token": token}], fmt,
+                  "service_requests")
+
+
+def _new_request(conn: Connection, s: Submission) -> NewRequest:
+    """The store's submission: a pin from lat/long or from ``address_id``, else the text."""
+    lon, lat, address, pin_source = s.lon, s.lat, None, "map"
+    if lon is None and s.address_id:
+        point = conn.execute(
+            select(func.ST_X(AddressPoint.geom), func.ST_Y(AddressPoint.geom))
+            .where(AddressPoint.source_id == s.address_id, AddressPoint.kind == "address")
+            .order_by(AddressPoint.confidence.desc(), AddressPoint.id)
+            .limit(1)
+        ).first()
+        if point is None:
+            raise BadRequest(f"address_id {s.address_id!r} was not found")
+        lon, lat, pin_source = point[0], point[1], "typed"
+    elif lon is None:
+        address, pin_source = s.address_string, "typed"
+    return NewRequest(
+        service_code=s.service_code, lon=lon, lat=lat, address=address, pin_source=pin_source,
+        description=s.description, attributes=s.attributes, media_url=s.media_url,
+        contact=s.contact or None, channel="open311",
+    )
+
+
 def find_open311_requests(conn: Connection, query: RequestQuery) -> list[Any]:
     """The rows of one page of public requests, newest first (no private column is read).
 
@@ -215,7 +287,7 @@ def find_open311_requests(conn: Connection, query: RequestQuery) -> list[Any]:
     columns = [
         c.id, c.external_id, c.service_code, ServiceType.name_en.label("service_name"),
         c.status, c.close_reason, c.duplicate_of, latest.label("status_notes"),
-        c.description, func.coalesce(c.agency_responsible, department_name).label("agency"),
+        c.description, func.coalesce(department_name, c.agency_responsible).label("agency"),
         c.department, c.requested_at, c.updated_at, c.address, c.address_id, c.zip,
         func.coalesce(func.ST_Y(c.location), c.pin_lat).label("lat"),
         func.coalesce(func.ST_X(c.location), c.pin_lon).label("lon"),
