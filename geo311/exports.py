@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from flask import Response, stream_with_context
 from flask.cli import with_appcontext
-from sqlalchemy import Engine, and_, func, literal_column
+from sqlalchemy import Engine, func, literal_column
 from sqlalchemy.engine import Connection
 
 from geo311.models import ServiceRequest, ServiceType
@@ -134,7 +134,7 @@ def export_command(out: str, fmt: str | None, filters: tuple[str, ...]) -> None:
 
 # ---------------------------------------------------------------- formats
 def _rows(conn: Connection, query: Any, filters: RequestFilter, chunk_rows: int) -> Iterator[Any]:
-    query = query.where(and_(*filter_clauses(filters))).order_by(_SR.c.requested_at, _SR.c.id)
+    query = query.where(*filter_clauses(filters)).order_by(_SR.c.requested_at, _SR.c.id)
     result = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows).execute(query)
     yield from result.partitions(chunk_rows)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Text, cast, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
@@ -236,7 +236,7 @@ def query_features(conn: Connection, f: RequestFilter, *, limit: int,
             else tuple_(key, _SR.c.id) > tuple_(literal(moment), literal(last_id))
         clauses.append(after)
     order = (key.desc(), _SR.c.id.desc()) if descending else (key.asc(), _SR.c.id.asc())
-    rows = conn.execute(query.where(and_(*clauses)).order_by(*order).limit(limit + 1)).all()
+    rows = conn.execute(query.where(*clauses).order_by(*order).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, rows[-1].k, rows[-1].id) if more and rows else None
