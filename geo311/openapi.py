@@ -18,7 +18,15 @@ from werkzeug.routing import Rule
 
 from geo311 import __version__
 
-__all__ = ["blueprint", "init_app", "build_openapi", "undocumented_routes", "PREFIXES"]
+__all__ = [
+    "blueprint",
+    "init_app",
+    "build_openapi",
+    "undocumented_routes",
+    "expand_formats",
+    "formats_of",
+    "PREFIXES",
+]
 
 PREFIXES = ("/api/v1/", "/open311/v2/")
 _FORMAT_TYPES = {"json": "application/json", "xml": "text/xml"}
@@ -67,8 +75,9 @@ def build_openapi(app: Flask, server_url: str | None = None) -> dict[str, Any]:
     for rule in _routes(app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):  # type: ignore[operator]
             written = OPERATIONS.get((template_key(rule.rule), method.lower()))
-            for path, fmt in _expand_formats(rule.rule):
-                op = _operation(app, rule, method, written, fmt)
+            formats = (written or {}).get("formats", _FORMAT_TYPES)
+            for path, fmt in expand_formats(rule.rule, formats):
+                op = _operation(app, rule, method, written, fmt, formats)
                 paths.setdefault(path, {})[method.lower()] = op
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -111,6 +120,12 @@ def undocumented_routes(app: Flask) -> list[str]:
     return missing
 
 
+def formats_of(rule: str, method: str) -> dict[str, str]:
+    """The formats (extension -> media type) a ``.<fmt>`` route is documented with."""
+    written = OPERATIONS.get((template_key(rule), method.lower())) or {}
+    return dict(written.get("formats", _FORMAT_TYPES))
+
+
 def template_key(rule: str) -> str:
     """The key of a route in ``OPERATIONS``: its rule with every variable shown as ``{}``.
 
@@ -127,18 +142,28 @@ def _routes(app: Flask) -> list[Rule]:
     return sorted(rules, key=lambda r: r.rule)
 
 
-def _expand_formats(rule: str) -> list[tuple[str, str | None]]:
+def expand_formats(rule: str, formats: dict[str, str] | None = None
+                   ) -> list[tuple[str, str | None]]:
+    """The OpenAPI paths of a route: a ``.<fmt>`` route gives one path per format.
+
+    >>> expand_formats("/open311/v2/services/<code>.<fmt>")[0]
+    ('/open311/v2/services/{code}.json', 'json')
+
+    :param formats: extension -> media type; default Open311's ``xml`` and ``json``.
+    """
     path = _RULE_ARG.sub(lambda m: m["name"] if m["name"] == "fmt" else "{" + m["name"] + "}",
                          rule)
     if path.endswith(".fmt"):
-        return [(path[: -len("fmt")] + fmt, fmt) for fmt in _FORMAT_TYPES]
+        return [(path[: -len("fmt")] + fmt, fmt) for fmt in (formats or _FORMAT_TYPES)]
     return [(path, None)]
 
 
 def _operation(
-    app: Flask, rule: Rule, method: str, written: dict[str, Any] | None, fmt: str | None
+    app: Flask, rule: Rule, method: str, written: dict[str, Any] | None, fmt: str | None,
+    formats: dict[str, str],
 ) -> dict[str, Any]:
     op = copy.deepcopy(written) if written else _stub(app, rule)
+    op.pop("formats", None)
     suffix = f"_{fmt}" if fmt else ""
     op["operationId"] = f"{rule.endpoint.replace('.', '_')}_{method.lower()}{suffix}"
     descriptions = op.pop("path_params", {})
@@ -155,19 +180,20 @@ def _operation(
     ]
     op["parameters"] = params + op.get("parameters", [])
     if fmt is not None:
-        op["responses"] = _for_format(op["responses"], fmt)
+        errors_too = formats is _FORMAT_TYPES  # Open311 errors follow the path's format
+        op["responses"] = _for_format(op["responses"], formats[fmt], errors_too)
     return op
 
 
-def _for_format(responses: dict[str, Any], fmt: str) -> dict[str, Any]:
-    """Open311 responses: keep only the content type of this path's format."""
+def _for_format(responses: dict[str, Any], media: str, errors_too: bool) -> dict[str, Any]:
+    """Keep only the media type of this path's format (on errors too, for Open311)."""
     out = {}
     for status, response in responses.items():
         response = dict(response)
         content = response.get("content")
-        if content:
+        if content and (errors_too or status.startswith("2")):
             schema = next(iter(content.values()))["schema"]
-            response["content"] = {_FORMAT_TYPES[fmt]: {"schema": schema}}
+            response["content"] = {media: {"schema": schema}}
         out[status] = response
     return out
 
@@ -248,6 +274,22 @@ SCHEMAS: dict[str, Any] = {
             "date": {"type": "string"}, "department": {"type": ["object", "null"]},
             "description": {"type": "string"},
         },
+    },
+    "NewRequest": {
+        "type": "object", "required": ["service_code"],
+        "properties": {
+            "service_code": {"type": "string"}, "lon": {"type": "number"},
+            "lat": {"type": "number"}, "address": {"type": "string"},
+            "accuracy_m": {"type": "number", "minimum": 0},
+            "pin_source": {"enum": ["gps", "map", "typed"]},
+            "description": {"type": "string", "maxLength": 4000},
+            "attributes": {"type": "object"}, "media_url": {"type": "string", "format": "uri"},
+            "contact": {"type": "object", "properties": {
+                "name": {"type": "string"}, "email": {"type": "string"},
+                "phone": {"type": "string"}}},
+            "anonymous": {"type": "boolean"}, "channel": {"type": "string"},
+        },
+        "additionalProperties": False,
     },
     "Open311Errors": {
         "type": "array", "xml": {"name": "errors", "wrapped": True},
@@ -359,6 +401,17 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+_REQUEST_FILTERS = [
+    _q("service_code", "Service codes, comma separated."),
+    _q("status", "open, acknowledged, assigned, in_progress, closed; comma separated."),
+    _q("department", "Department codes, comma separated (e.g. LASAN)."),
+    _q("area_type", "With area_code: requests inside that area (e.g. CD)."),
+    _q("area_code", "With area_type, e.g. 10."),
+    _q("start", "Requested on or after: YYYY-MM-DD (an LA day) or an ISO date-time."),
+    _q("end", "Requested before the end of: YYYY-MM-DD or an ISO date-time."),
+    _q("bbox", "min_lon,min_lat,max_lon,max_lat (WGS84)."),
+    _q("updated_after", "Only requests changed after this ISO date-time.", _W3),
+]
 _OPEN311_REQUEST_FILTERS = [
     _JURISDICTION,
     _q("service_request_id", "Comma-separated ids; overrides every other filter."),
@@ -481,6 +534,64 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {"200": _ok("Completions", {"type": "object", "properties": {
             "q": {"type": "string"}, "results": {"type": "array", "items": {"type": "object"}}}}),
                       "400": _api_error("q too long")},
+    },
+    ("/api/v1/requests", "get"): {
+        "summary": "Requests as a GeoJSON FeatureCollection, newest first, with a `next` link.",
+        "parameters": _REQUEST_FILTERS + [
+            _q("limit", "Features per page (default 100, at most PAGE_LIMIT).",
+               {"type": "integer", "minimum": 1}),
+            _q("cursor", "The opaque cursor of the `next` link."),
+            _q("sort", "-requested_at (default), requested_at or updated_at.",
+               {"enum": ["-requested_at", "requested_at", "updated_at"]}),
+        ],
+        "responses": {
+            "200": _ok("Features, numberReturned, next, links",
+                       _ref("GeoJSONFeatureCollection"), "application/geo+json"),
+            "400": _api_error("A filter, limit, sort or cursor is invalid"),
+        },
+    },
+    ("/api/v1/requests", "post"): {
+        "summary": "Create a request from JSON; a repeated Idempotency-Key returns the same one.",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "description": "Client key making retries safe.",
+                        "schema": {"type": "string", "maxLength": 200}}],
+        "requestBody": {
+            "required": True,
+            "description": "service_code with lon/lat or address; the contact is kept private.",
+            "content": {"application/json": {"schema": _ref("NewRequest")}},
+        },
+        "responses": {
+            "201": _ok("Created: the stored Feature (Location and ETag headers)",
+                       _ref("GeoJSONFeature"), "application/geo+json"),
+            "200": _ok("The request already created with this Idempotency-Key",
+                       _ref("GeoJSONFeature"), "application/geo+json"),
+            "400": _api_error("A field is missing or invalid (named in the error)"),
+            "409": _api_error("The Idempotency-Key was used for another request"),
+            "413": _api_error("The body is too large"),
+            "422": _api_error("The place is outside the City (naming who is responsible) "
+                              "or cannot be located"),
+        },
+    },
+    ("/api/v1/requests.<fmt>", "get"): {
+        "summary": "Every request matching the filters, streamed (CSV in GeoReport bulk-style "
+                   "columns, GeoJSON, GeoParquet).",
+        "formats": {"csv": "text/csv", "geojson": "application/geo+json",
+                    "parquet": "application/vnd.apache.parquet"},
+        "parameters": _REQUEST_FILTERS,
+        "responses": {"200": _ok("The export", {"type": "string"}),
+                      "400": _api_error("A filter is invalid")},
+    },
+    ("/api/v1/requests/{}", "get"): {
+        "summary": "One request as a GeoJSON Feature with its stored locate answer; ETag header.",
+        "path_params": {"request_id": "The request id."},
+        "parameters": [{"name": "If-None-Match", "in": "header", "required": False,
+                        "description": "An ETag: 304 when unchanged.",
+                        "schema": {"type": "string"}}],
+        "responses": {
+            "200": _ok("The request", _ref("GeoJSONFeature"), "application/geo+json"),
+            "304": {"description": "Not modified since that ETag"},
+            "404": _api_error("No such request"),
+        },
     },
     ("/api/v1/openapi.json", "get"): {
         "summary": "This OpenAPI 3.1 document.",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import pytest
 
 from geo311 import create_app
-from geo311.openapi import PREFIXES, build_openapi, undocumented_routes
+from geo311.openapi import (
+    PREFIXES,
+    build_openapi,
+    expand_formats,
+    formats_of,
+    undocumented_routes,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +28,11 @@ def _route_paths(app) -> set[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(PREFIXES):
             continue
-        path = re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
-        paths = [path[: -len("{fmt}")] + f for f in ("json", "xml")] if path.endswith(
-            ".{fmt}") else [path]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            wanted.update((p, method.lower()) for p in paths)
+            formats = formats_of(rule.rule, method)
+            assert formats, rule.rule
+            wanted.update((path, method.lower()) for path, _fmt in
+                          expand_formats(rule.rule, formats))
     return wanted
 
 
@@ -37,6 +42,9 @@ def test_every_route_under_the_prefixes_is_in_the_document(bare_app):
     assert _route_paths(bare_app) <= described
     assert ("/open311/v2/services.xml", "get") in described
     assert ("/open311/v2/services/{code}.json", "get") in described
+    if ("/api/v1/requests.csv", "get") in _route_paths(bare_app):
+        assert ("/api/v1/requests.parquet", "get") in described
+        assert ("/api/v1/requests.xml", "get") not in described
 
 
 def test_every_route_has_a_written_operation(bare_app):
