@@ -47,6 +47,10 @@ class Defaults:
     OPEN311_API_KEYS = ""
     #: The Open311 ``jurisdiction_id`` this server answers for; any other value gets 404.
     OPEN311_JURISDICTION = "lacity.org"
+    #: Public writes allowed per API key or client address (N/second|minute|hour; 0 = off).
+    RATE_LIMIT = "30/minute"
+    #: Optional raster basemap URL template ({z}/{x}/{y}) for the pages; empty: our own tiles only.
+    BASEMAP_URL = ""
 
 
 def apply_environment(config: Any) -> None:

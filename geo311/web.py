@@ -18,5 +18,8 @@ blueprint = Blueprint(
 
 
 def init_app(app: Flask) -> None:
-    """Register the web blueprint (pages are added by geo311.pages)."""
+    """Register the web blueprint and the pages of geo311.pages."""
+    from geo311 import pages
+
     app.register_blueprint(blueprint)
+    app.register_blueprint(pages.blueprint)

@@ -1,0 +1,102 @@
+"""The resident pages: the map (``/``) and the text-only path (``/text``), in English and Spanish.
+
+Page strings live in ``web/static/i18n/<lang>.json`` (read once). The map page does its work in
+``web/static/js/resident.js`` through ``/api/v1`` and ``/tiles``; the text-only page answers on
+the server with :func:`geo311.locate.locate_text`, so it needs no JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+
+from geo311.config import PROJECT_ROOT
+from geo311.db import get_conn
+from geo311.errors import BadRequest
+from geo311.locate import locate_text
+
+__all__ = ["blueprint", "LANGS", "page_lang", "page_strings", "query_from_form"]
+
+blueprint = Blueprint("pages", __name__)
+
+#: Languages with a string table, the first is the fallback.
+LANGS = ("en", "es")
+#: Where the map opens: Koreatown (lon, lat) at street zoom.
+MAP_CENTER = (-118.3005, 34.0655)
+MAP_ZOOM = 16
+
+
+def page_lang() -> str:
+    """The page language: ``?lang=`` when given, else the Accept-Language match, else English."""
+    asked = (request.args.get("lang") or "").lower()
+    if asked:
+        return "es" if asked.startswith("es") else "en"
+    return request.accept_languages.best_match(LANGS) or LANGS[0]
+
+
+@cache
+def page_strings(lang: str) -> dict[str, str]:
+    """The string table of one language (``web/static/i18n/<lang>.json``), read once.
+
+    :param lang: one of :data:`LANGS`.
+    """
+    if lang not in LANGS:
+        lang = LANGS[0]
+    path = PROJECT_ROOT / "web" / "static" / "i18n" / f"{lang}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def query_from_form(args: Any) -> str | None:
+    """Build the locate text from one of the text-only forms.
+
+    ``address`` wins, then an intersection (``street1`` & ``street2``), then a block
+    (``street`` between ``from`` and ``to``).
+
+    :param args: the request's query mapping.
+    :returns: the text to locate, or None when every field is empty.
+    """
+    def get(name: str) -> str:
+        return " ".join((args.get(name) or "").split())
+
+    if get("address"):
+        return get("address")
+    if get("street1") and get("street2"):
+        return f"{get('street1')} & {get('street2')}"
+    if get("street") and get("from") and get("to"):
+        return f"{get('street')} between {get('from')} and {get('to')}"
+    if get("street") or get("street1"):
+        return get("street") or get("street1")
+    return None
+
+
+@blueprint.get("/")
+def resident() -> str:
+    """The map page."""
+    lang = page_lang()
+    config = {
+        "lang": lang,
+        "strings": page_strings(lang),
+        "basemapUrl": current_app.config.get("BASEMAP_URL", ""),
+        "center": {"lon": MAP_CENTER[0], "lat": MAP_CENTER[1]},
+        "zoom": MAP_ZOOM,
+    }
+    return render_template("resident.html", lang=lang, t=page_strings(lang), page_config=config)
+
+
+@blueprint.get("/text")
+def text_only() -> str:
+    """The text-only path: three forms and, when one was sent, the answer rendered here."""
+    lang = page_lang()
+    query = query_from_form(request.args)
+    answer: dict[str, Any] | None = None
+    error: str | None = None
+    if query is not None:
+        try:
+            answer = locate_text(get_conn(), query, lang=lang).as_dict()
+        except BadRequest as exc:
+            error = exc.message
+    return render_template("text.html", lang=lang, t=page_strings(lang), query=query,
+                           answer=answer, error=error, form=request.args)

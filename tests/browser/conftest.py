@@ -1,0 +1,102 @@
+"""Browser fixtures: the app served on 127.0.0.1 (werkzeug, in a thread) over the real-LA
+database, and headless Debian Chromium through Playwright, every non-local request blocked."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@dataclass
+class PageWatch:
+    """What a page did that a test may want to refuse: console errors and off-host requests."""
+
+    console_errors: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def live_server(la_db_url: str) -> Iterator[str]:
+    """The app on the LA database, served on 127.0.0.1 on a free port; yields the base URL."""
+    from werkzeug.serving import make_server
+
+    from geo311 import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": la_db_url})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        engine = app.extensions.pop("geo311_engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """Headless Debian Chromium; the browser tests skip when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def watch() -> PageWatch:
+    return PageWatch()
+
+
+@pytest.fixture
+def browser_context(chromium_browser, watch: PageWatch):
+    """A fresh context (English, 1280x900) that aborts and records any request off 127.0.0.1."""
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900},
+                                           locale="en-US")
+
+    def gate(route) -> None:
+        url = route.request.url
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            watch.external_requests.append(url)
+            route.abort()
+
+    context.route("**/*", gate)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context, watch: PageWatch):
+    """A page whose console errors and uncaught exceptions land in ``watch``."""
+    page = browser_context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("console", lambda msg: msg.type == "error" and watch.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: watch.console_errors.append(str(exc)))
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """``test-artifacts/`` (gitignored) for screenshots."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
