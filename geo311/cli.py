@@ -273,4 +273,9 @@ def setup_command() -> None:
     _db_up()
     loaded = load_missing_reference(get_engine(), current_app.config, echo=click.echo)
     click.echo("reference data: " + (f"loaded {loaded} dataset(s)" if loaded else "already loaded"))
+    from geo311.first_load import load_missing_requests
+
+    imported = load_missing_requests(get_engine(), current_app.config, echo=click.echo)
+    click.echo("requests: " + (f"imported {imported:,} MyLA311 samples" if imported
+                               else "already present"))
 

@@ -13,7 +13,7 @@ from geo311.boundary_loader import load_boundary, read_definitions
 from geo311.ingest import LoadReport
 from geo311.models import AddressPoint, BoundarySet, Facility, Intersection, StreetSegment
 
-__all__ = ["load_missing_reference", "read_manifest"]
+__all__ = ["load_missing_reference", "load_missing_requests", "read_manifest"]
 
 
 def read_manifest(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -75,6 +75,29 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
 
         refresh_street_names(conn)  # street matching sees every street and address just loaded
     return loaded
+
+
+def load_missing_requests(engine: Engine, config: Mapping[str, Any],
+                          echo: Callable[[str], None] = print) -> int:
+    """First run: sync the catalogue if it is empty, then import the shipped MyLA311 samples
+    (``DATA_DIR/la/myla311``) if no request is stored yet, so a new user starts with real data.
+
+    :returns: how many request records were imported now (0 when requests already exist).
+    """
+    from geo311.catalogue import catalogue_is_empty, sync_catalogue
+    from geo311.models import ServiceRequest
+    from geo311.request_import import run_import
+
+    data_dir = Path(config["DATA_DIR"])
+    with engine.begin() as conn:
+        if catalogue_is_empty(conn):
+            echo(sync_catalogue(conn, directory=data_dir / "catalogue").summary())
+        stored = conn.execute(select(func.count()).select_from(ServiceRequest)).scalar_one()
+    samples = sorted(p for p in (data_dir / "la" / "myla311").glob("*") if p.is_file())
+    if stored or not samples:
+        return 0
+    report = run_import(engine, samples, commit=True, echo=echo)
+    return report.inserted
 
 
 def _load(engine: Engine, echo: Callable[[str], None],
