@@ -265,3 +265,21 @@ def test_json_and_xml_post_answers_agree(o311, cli_key):
     (as_json,) = _post(o311, _bulky(cli_key, token="agree-1")).get_json()
     again = _post(o311, _bulky(cli_key, token="agree-1"), fmt="xml")
     assert xml_to_data(ET.fromstring(again.data)) == [as_text(as_json)]
+
+
+def test_keys_from_the_environment_variable(db_url, monkeypatch):
+    """Deployments inject GEO311_OPEN311_API_KEYS; an all-digit key survives JSON parsing."""
+    monkeypatch.setenv("GEO311_OPEN311_API_KEYS", "first-env-key,second-env-key")
+    application = create_app(app_config(db_url))
+    try:
+        client = application.test_client()
+        assert _post(client, _bulky("second-env-key")).status_code == 200
+        assert_open311_error(_post(client, _bulky(SETTING_KEY)), 403)
+    finally:
+        application.extensions.pop("geo311_engine").dispose()
+    monkeypatch.setenv("GEO311_OPEN311_API_KEYS", "12345678901234567890")
+    application = create_app(app_config(db_url))
+    try:
+        assert _post(application.test_client(), _bulky("12345678901234567890")).status_code == 200
+    finally:
+        application.extensions.pop("geo311_engine").dispose()
