@@ -64,7 +64,7 @@ _CHANNEL = {
     "social": "social",
 }  # fmt: skip
 _STAGE_COLUMNS = (
-    "idx", "external_id", "service_code", "status", "close_reason", "lon", "lat", "address",
+    "seq", "idx", "external_id", "service_code", "status", "close_reason", "lon", "lat", "address",
     "zip", "department", "agency", "channel", "requested_at", "updated_at", "closed_at",
     "anonymous", "estimated", "format", "owner", "city_cd", "city_nc", "nc_name", "cd_member",
     "apc", "police_precinct", "assign_to", "action_taken", "request_source", "request_type",
@@ -72,7 +72,7 @@ _STAGE_COLUMNS = (
 )  # fmt: skip
 _STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS request_stage (
-    idx integer, external_id text, service_code text, status text, close_reason text,
+    seq integer, idx integer, external_id text, service_code text, status text, close_reason text,
     lon float8, lat float8, address text, zip text, department text, agency text, channel text,
     requested_at timestamptz, updated_at timestamptz, closed_at timestamptz, anonymous boolean,
     estimated boolean, format text, owner text, city_cd text, city_nc text, nc_name text,
@@ -336,19 +336,23 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     from psycopg import sql
 
     raw = conn.connection.driver_connection
+    points: dict[tuple[float, float, date], int] = {}
     with raw.cursor() as cursor:
         cursor.execute("TRUNCATE request_stage")
         copy_sql = sql.SQL("COPY request_stage ({}) FROM STDIN").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in _STAGE_COLUMNS))
         with cursor.copy(copy_sql) as copy:
-            # idx is the 1-based position that areas_at_points gives each point back with.
-            for idx, row in enumerate(batch, start=1):
-                copy.write_row((idx, *row))
+            # idx is the point's 1-based position in the arrays given to areas_at_points;
+            # repeated (lon, lat, date) triples (one address reported again) share a lookup.
+            for seq, row in enumerate(batch, start=1):
+                key = (row[4], row[5], row[11].date())
+                idx = points.setdefault(key, len(points) + 1) if row[4] is not None else None
+                copy.write_row((seq, idx, *row))
     params = {
         "import_id": import_id,
-        "lons": [row[4] for row in batch],
-        "lats": [row[5] for row in batch],
-        "dates": [row[11].date() for row in batch],
+        "lons": [key[0] for key in points],
+        "lats": [key[1] for key in points],
+        "dates": [key[2] for key in points],
         "types": list(area_types) if area_types else None,
     }
     counts = conn.execute(statement, params).one()

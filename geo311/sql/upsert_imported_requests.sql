@@ -1,6 +1,6 @@
 -- Upsert one batch of staged MyLA311 records into service_request, by SRNumber (external_id).
 -- Inputs: the temp table request_stage (filled by COPY), :import_id, and the areas_at_points binds
---   :lons, :lats, :dates (one per staged row, in stage idx order) and :types; the marker
+--   :lons, :lats, :dates (one per distinct staged point: stage.idx) and :types; the marker
 --   comment inside "hits" is replaced by geo311/sql/areas_at_points.sql, so districts follow the
 --   same vintage rule as every other lookup (each record's own date).
 -- Rules: last row of the batch wins for a repeated SRNumber; a row whose source hash is unchanged
@@ -36,7 +36,7 @@ src AS (
                    s.estimated)::text) AS import_hash
     FROM request_stage s
     LEFT JOIN agg ON agg.idx = s.idx
-    ORDER BY s.external_id, s.idx DESC
+    ORDER BY s.external_id, s.seq DESC
 ),
 old AS (
     SELECT sr.id, sr.status FROM service_request sr JOIN src ON src.external_id = sr.external_id
