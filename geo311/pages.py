@@ -1,4 +1,4 @@
-"""The resident pages: the map (``/``) and the text-only path (``/text``), in English and Spanish.
+"""The pages: resident map (``/``), text-only path (``/text``), dispatcher (``/dispatch``); en/es.
 
 Page strings live in ``web/static/i18n/<lang>.json`` (read once). The map page does its work in
 ``web/static/js/resident.js`` through ``/api/v1`` and ``/tiles``; the text-only page answers on
@@ -17,6 +17,7 @@ from geo311.config import PROJECT_ROOT
 from geo311.db import get_conn
 from geo311.errors import BadRequest
 from geo311.locate import locate_text
+from geo311.models import REQUEST_STATUSES
 
 __all__ = ["blueprint", "LANGS", "page_lang", "page_strings", "query_from_form"]
 
@@ -84,6 +85,21 @@ def resident() -> str:
         "zoom": MAP_ZOOM,
     }
     return render_template("resident.html", lang=lang, t=page_strings(lang), page_config=config)
+
+
+@blueprint.get("/dispatch")
+def dispatch() -> str:
+    """The dispatcher map: requests from /tiles and /api/v1/requests, filters, heatmap, overlays."""
+    lang = page_lang()
+    config = {
+        "lang": lang,
+        "strings": page_strings(lang),
+        "basemapUrl": current_app.config.get("BASEMAP_URL", ""),
+        "center": {"lon": MAP_CENTER[0], "lat": MAP_CENTER[1]},
+        "zoom": 14,
+        "statuses": list(REQUEST_STATUSES),
+    }
+    return render_template("dispatch.html", lang=lang, t=page_strings(lang), page_config=config)
 
 
 @blueprint.get("/text")

@@ -1,0 +1,33 @@
+"""The dispatcher page in headless Chromium: tiles render offline, filters and heatmap work, axe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor" / "axe-core" / "axe.min.js"
+
+
+def test_dispatch_page_renders_tiles_filters_and_heatmap(page, watch, live_server, artifacts):
+    page.goto(live_server + "/dispatch")
+    page.wait_for_function("document.querySelectorAll('#map .leaflet-tile-loaded').length > 0")
+    page.wait_for_function("document.querySelector('#count').textContent.length > 0")
+    assert "in view" in page.locator("#count").inner_text()
+    page.locator("#f-status").select_option("closed")
+    with page.expect_request(lambda r: "/tiles/requests/" in r.url and "status=closed" in r.url):
+        page.get_by_role("button", name="Apply filters").click()
+    page.locator("#f-heat").check()
+    page.wait_for_function("document.querySelector('#map canvas.leaflet-heatmap-layer') !== null")
+    page.get_by_label("Neighborhood councils").check()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(artifacts / "dispatch.png"), full_page=True)
+    assert watch.external_requests == [] and watch.console_errors == []
+
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    serious = [f"{v['id']}: {v['help']}" for v in violations
+               if v["impact"] in ("serious", "critical")]
+    assert serious == []

@@ -1,0 +1,104 @@
+/* Dispatcher map: request points from /tiles/requests (filtered), clusters and an optional heatmap
+ * from /api/v1/requests in view, facilities and boundary overlays from /tiles. No basemap needed. */
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("page-config").textContent);
+  var t = config.strings;
+  var form = document.getElementById("filters");
+  var heatToggle = document.getElementById("f-heat");
+  var count = document.getElementById("count");
+  var STATUS_COLOURS = { open: "#a4161a", acknowledged: "#b45309", assigned: "#6d28d9",
+                         in_progress: "#0b4f8a", closed: "#4a4a4a" };
+
+  var map = L.map("map", { center: [config.center.lat, config.center.lon], zoom: config.zoom,
+                           minZoom: 9, maxZoom: 19 });
+  map.attributionControl.setPrefix(false);
+  if (config.basemapUrl) {
+    L.tileLayer(config.basemapUrl, { maxZoom: 19, attribution: "" }).addTo(map);
+  }
+
+  function grid(url, styles, extra) {
+    return L.vectorGrid.protobuf(url, Object.assign(
+      { vectorTileLayerStyles: styles, interactive: false, maxNativeZoom: 18 }, extra || {}));
+  }
+
+  function filterParams() {
+    var params = new URLSearchParams();
+    ["status", "service_code", "department"].forEach(function (name) {
+      var value = form.elements[name].value.trim();
+      if (value) { params.set(name, value); }
+    });
+    return params;
+  }
+
+  var streets = grid("/tiles/streets/{z}/{x}/{y}.mvt",
+    { streets: { weight: 1.5, color: "#8a8a8a", opacity: 0.9 } }).addTo(map);
+  var districts = grid("/tiles/boundaries/{z}/{x}/{y}.mvt?type=CD",
+    { boundaries: { weight: 3, color: "#5b2a86", fill: false, dashArray: "6 4" } }).addTo(map);
+  var councils = grid("/tiles/boundaries/{z}/{x}/{y}.mvt?type=NC",
+    { boundaries: { weight: 1.5, color: "#2f6f3e", fill: false } });
+  var facilities = grid("/tiles/facilities/{z}/{x}/{y}.mvt",
+    { facilities: { radius: 5, weight: 2, color: "#0b4f8a", fill: true, fillColor: "#fff",
+                    fillOpacity: 1 } }).addTo(map);
+
+  function requestsUrl() {
+    var query = filterParams().toString();
+    return "/tiles/requests/{z}/{x}/{y}.mvt" + (query ? "?" + query : "");
+  }
+  var points = grid(requestsUrl(), {
+    requests: function (p) {
+      var age = p.age_days || 0;
+      return { radius: age > 30 ? 7 : 5, weight: age > 30 ? 3 : 1, color: "#1a1a1a",
+               fill: true, fillColor: STATUS_COLOURS[p.status] || "#1a1a1a", fillOpacity: 0.9 };
+    }
+  }, { minZoom: 15 }).addTo(map);
+
+  var clusters = L.markerClusterGroup({ disableClusteringAtZoom: 17, maxClusterRadius: 50 });
+  map.addLayer(clusters);
+  var heat = L.heatLayer([], { radius: 20, blur: 15, max: 1.0 });
+
+  L.control.layers(null, {
+    [t.layer_requests]: points, [t.layer_clusters]: clusters, [t.layer_facilities]: facilities,
+    [t.layer_cd]: districts, [t.layer_nc]: councils, [t.layer_streets]: streets
+  }, { collapsed: false }).addTo(map);
+
+  var sequence = 0;
+
+  function refreshList() {
+    var mine = ++sequence;
+    var b = map.getBounds();
+    var params = filterParams();
+    params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+      .map(function (v) { return v.toFixed(6); }).join(","));
+    params.set("limit", "1000");
+    fetch("/api/v1/requests?" + params.toString(), { headers: { Accept: "application/geo+json" } })
+      .then(function (response) { return response.ok ? response.json() : { features: [] }; })
+      .then(function (collection) {
+        if (mine !== sequence) { return; }
+        var features = (collection.features || []).filter(function (f) { return f.geometry; });
+        clusters.clearLayers();
+        var latlngs = features.map(function (f) {
+          return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        });
+        clusters.addLayers(latlngs.map(function (ll) { return L.marker(ll, { keyboard: false }); }));
+        heat.setLatLngs(latlngs.map(function (ll) { return [ll[0], ll[1], 0.5]; }));
+        count.textContent = features.length + " " + t.in_view
+          + (collection.next ? " (1000+)" : "");
+      })
+      .catch(function () { if (mine === sequence) { count.textContent = ""; } });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    points.setUrl(requestsUrl());
+    refreshList();
+  });
+  heatToggle.addEventListener("change", function () {
+    if (heatToggle.checked) { heat.addTo(map); } else { map.removeLayer(heat); }
+  });
+  map.on("moveend", refreshList);
+  refreshList();
+
+  window.geo311Map = map;
+})();
