@@ -1,4 +1,4 @@
-"""Where observed addresses come from: one interface over MyLA311 files, citations and stored requests.
+"""Where observed addresses come from: one interface over MyLA311 files, citations, requests.
 
 Every source yields :class:`Observation` rows (a house number on a street, seen at a point) and
 counts what it read and why it skipped rows in its :class:`SourceStats`. The reference build
@@ -58,7 +58,7 @@ _CHUNK = 5000
 
 @dataclass(frozen=True)
 class Observation:
-    """One address seen at one point: parts as the source wrote them (normalised), lon/lat in WGS84."""
+    """One address seen at one point: parts as the source wrote them (normalised), WGS84 lon/lat."""
 
     house_number: int
     number_suffix: str | None
@@ -171,7 +171,7 @@ class MyLA311FileSource:
 
 
 class ParkingCitationSource:
-    """LADOT parking citations: ``location`` text and EPSG:2229 x/y in columns named latitude/longitude.
+    """LADOT parking citations: ``location`` text, EPSG:2229 x/y in the latitude/longitude columns.
 
     LADOT writes the direction after the street (``800 ARDMORE AVE S``); it is moved to the front,
     as the City's addresses carry it. 99999 and 0 are LADOT's "no coordinates".
@@ -238,7 +238,7 @@ class ParkingCitationSource:
 
 
 class RequestTableSource:
-    """Rows of the ``service_request`` table: address text with the raw pin (``pin_lon``, ``pin_lat``).
+    """Rows of the ``service_request`` table: address text and raw pin (``pin_lon``, ``pin_lat``).
 
     Only pins independent of our geocoder are read (:data:`REQUEST_PIN_SOURCES`): a pin placed by
     locating the typed address would feed the build its own output. Yields nothing (with a note in
@@ -267,7 +267,8 @@ class RequestTableSource:
         query = select(requests.c.id, requests.c.external_id, requests.c.address, requests.c.zip,
                        requests.c.pin_lon, requests.c.pin_lat, requests.c.pin_source,
                        requests.c.requested_at)
-        rows = self.conn.execution_options(yield_per=_CHUNK).execute(query)
+        # Per statement: Connection.execution_options would change the caller's connection.
+        rows = self.conn.execute(query.execution_options(yield_per=_CHUNK))
         for row in rows:
             self.stats.read += 1
             if row.pin_source not in self.pin_sources:
@@ -307,7 +308,8 @@ def source_for_path(path: str | Path) -> ObservationSource:
     return MyLA311FileSource(path)
 
 
-def default_sources(data_dir: str | Path, conn: Connection | None = None) -> list[ObservationSource]:
+def default_sources(data_dir: str | Path,
+                    conn: Connection | None = None) -> list[ObservationSource]:
     """The default build inputs: every MyLA311 file, the citation sample, the request table.
 
     :param data_dir: the ``DATA_DIR`` setting (holding ``la/myla311`` and ``la/address_points``).
