@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template_string, request
+from markupsafe import Markup, escape
 from werkzeug.routing import Rule
 
 from geo311 import __version__
@@ -26,6 +27,8 @@ __all__ = [
     "expand_formats",
     "formats_of",
     "PREFIXES",
+    "OPERATIONS",
+    "SCHEMAS",
 ]
 
 PREFIXES = ("/api/v1/", "/open311/v2/")
@@ -61,7 +64,17 @@ def docs() -> str:
         for path, item in doc["paths"].items()
         for method, op in item.items()
     ]
-    return render_template_string(_DOCS_PAGE, doc=doc, operations=operations)
+    return render_template_string(_DOCS_PAGE, doc=doc, operations=operations, md=_inline_code)
+
+
+def _inline_code(text: str | None) -> Markup:
+    """Escape ``text`` and show its `backticked` spans as ``<code>``.
+
+    >>> str(_inline_code("errors are `{'ok': false}` <b>"))
+    'errors are <code>{&#39;ok&#39;: false}</code> &lt;b&gt;'
+    """
+    escaped = str(escape(text or ""))
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
 
 
 def build_openapi(app: Flask, server_url: str | None = None) -> dict[str, Any]:
@@ -453,6 +466,8 @@ _POST_FORM = {
     },
 }
 
+#: Written operations keyed by (route with variables as ``{}``, method). A blueprint may add
+#: its own with ``OPERATIONS.update(...)`` when it is registered (see geo311/api/staff.py).
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     # ---- geo311's own API
     ("/api/v1/health", "get"): {
@@ -684,38 +699,38 @@ nav li { list-style: none; }
 </head>
 <body>
 <h1>{{ doc.info.title }} API <small>{{ doc.info.version }}</small></h1>
-<p>{{ doc.info.summary }}. {{ doc.info.description }}</p>
+<p>{{ doc.info.summary }}. {{ md(doc.info.description) }}</p>
 <p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI {{ doc.openapi }}).</p>
 <nav aria-label="Operations"><ul>
 {% for op in operations %}
 <li><a href="#{{ op.operationId }}"><span class="method">{{ op.method }}</span>
-<span class="path">{{ op.path }}</span></a> {{ op.summary }}</li>
+<span class="path">{{ op.path }}</span></a> {{ md(op.summary) }}</li>
 {% endfor %}
 </ul></nav>
 <main>
 {% for op in operations %}
 <section id="{{ op.operationId }}">
 <h2><span class="method">{{ op.method }}</span> <span class="path">{{ op.path }}</span></h2>
-<p>{{ op.summary }}</p>
-{% if op.description %}<p>{{ op.description }}</p>{% endif %}
+<p>{{ md(op.summary) }}</p>
+{% if op.description %}<p>{{ md(op.description) }}</p>{% endif %}
 {% if op.parameters %}
 <table><caption>Parameters</caption>
 <tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th>
 <th scope="col">Description</th></tr>
 {% for p in op.parameters %}
 <tr><td><code>{{ p.name }}</code></td><td>{{ p.in }}</td>
-<td>{{ "yes" if p.required else "no" }}</td><td>{{ p.description }}</td></tr>
+<td>{{ "yes" if p.required else "no" }}</td><td>{{ md(p.description) }}</td></tr>
 {% endfor %}
 </table>
 {% endif %}
 {% if op.requestBody %}
 <p>Body: {% for ct in op.requestBody.content %}<code>{{ ct }}</code> {% endfor %}
-{{ op.requestBody.description }}</p>
+{{ md(op.requestBody.description) }}</p>
 {% endif %}
 <table><caption>Responses</caption>
 <tr><th scope="col">Status</th><th scope="col">Meaning</th></tr>
 {% for status, r in op.responses.items() %}
-<tr><td>{{ status }}</td><td>{{ r.description }}</td></tr>
+<tr><td>{{ status }}</td><td>{{ md(r.description) }}</td></tr>
 {% endfor %}
 </table>
 </section>
