@@ -14,7 +14,7 @@ from geo311.cluster import ClusterError, ensure_postgis_installed
 from geo311.db import get_engine, private_cluster
 from geo311.ingest import LoadReport
 
-__all__ = ["init_app", "main", "db_group", "load_group"]
+__all__ = ["init_app", "main", "db_group", "load_group", "build_group"]
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(geocode_command)
     app.cli.add_command(apikeys_group)
+    app.cli.add_command(build_group)
     from geo311.catalogue import catalogue_group
     from geo311.request_import import load_requests_command
 
@@ -226,6 +227,43 @@ def _run_load(work, commit: bool, refresh_names: bool = False) -> LoadReport:
     for rejected in report.rejected:
         click.echo(f"  rejected {rejected}")
     return report
+
+
+# ---------------------------------------------------------------- build
+@click.group("build")
+def build_group() -> None:
+    """Build derived reference data (dry run unless --commit)."""
+
+
+_files = click.Path(exists=True, dir_okay=False)
+
+
+@build_group.command("reference")
+@click.option("--source", "files", multiple=True, type=_files,
+              help="Read this file instead of the default files (repeatable; the request table "
+                   "is still read).")
+@click.option("--only", multiple=True, type=_files,
+              help="Read only this file (repeatable; no defaults, no request table).")
+@click.option("--exclude", multiple=True, type=_files,
+              help="Hold this file out: neither it nor its requests stored in service_request "
+                   "are read (repeatable).")
+@_commit_option
+@with_appcontext
+def build_reference_command(files: tuple[str, ...], only: tuple[str, ...],
+                            exclude: tuple[str, ...], commit: bool) -> None:
+    """Observed address points and house-number ranges from MyLA311 files, citations, requests."""
+    from geo311.reference_build import build_reference
+    from geo311.reference_sources import select_sources
+
+    with get_engine().begin() as conn:
+        try:
+            sources, held = select_sources(current_app.config["DATA_DIR"], conn, files=files,
+                                           only=only, exclude=exclude)
+            report = build_reference(conn, sources, commit=commit, exclude=held)
+        except (ValueError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+    for line in report.lines():
+        click.echo(line)
 
 
 # ---------------------------------------------------------------- check and setup

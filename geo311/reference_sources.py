@@ -39,6 +39,7 @@ __all__ = [
     "TRUST",
     "source_for_path",
     "default_sources",
+    "select_sources",
 ]
 
 #: Trust by kind of evidence (see the module docstring); the build combines these per address.
@@ -326,6 +327,34 @@ def default_sources(data_dir: str | Path,
     if conn is not None:
         sources.append(RequestTableSource(conn))
     return sources
+
+
+def select_sources(data_dir: str | Path, conn: Connection | None, *,
+                   files: Sequence[str | Path] = (), only: Sequence[str | Path] = (),
+                   exclude: Sequence[str | Path] = ()
+                   ) -> tuple[list[ObservationSource], list[ObservationSource]]:
+    """The sources of one build and the held-out ones, as ``geo311 build reference`` picks them.
+
+    :param data_dir: the ``DATA_DIR`` setting, for the defaults.
+    :param conn: connection for the request table (``None`` leaves it out).
+    :param files: files read instead of the default files (the request table is still read).
+    :param only: files read and nothing else (overrides ``files``).
+    :param exclude: held-out files: dropped from the sources and passed back as the second item,
+        for :func:`geo311.reference_build.build_reference`'s ``exclude``.
+    :returns: ``(sources, held_out)``.
+    :raises ValueError: if a file is neither a MyLA311 export nor a citation file.
+    :raises OSError: if a file cannot be read.
+    """
+    held_paths = {Path(p).resolve() for p in exclude}
+    if only:
+        sources = [source_for_path(p) for p in only]
+    elif files:
+        sources = [source_for_path(p) for p in files]
+        sources += [s for s in default_sources(data_dir, conn) if s.path is None]
+    else:
+        sources = default_sources(data_dir, conn)
+    kept = [s for s in sources if s.path is None or s.path.resolve() not in held_paths]
+    return kept, [source_for_path(p) for p in exclude]
 
 
 def _stem(path: Path) -> str:
