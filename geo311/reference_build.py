@@ -342,7 +342,8 @@ def _settle(group: _Group, report: BuildReport) -> bool:
     report.observation_outliers += len(group.members) - len(kept)
     _note_outliers([m for m in group.members if m not in kept], report)
     group.members, group.x, group.y = kept, x, y
-    group.spread_m = max(math.hypot(m.x - x, m.y - y) for m in kept)
+    # spread of the members that placed it: citations scatter tens of metres as a rule
+    group.spread_m = max(math.hypot(m.x - x, m.y - y) for m in anchors)
     doubt = 1.0
     for m in kept:
         doubt *= 1.0 - m.trust
