@@ -144,3 +144,37 @@ def test_department_scoped_roles_need_a_department(auth_app):
 
     with get_engine(auth_app).begin() as conn, pytest.raises(BadRequest, match="department"):
         create_user(conn, "nodept", "crew")
+
+
+def test_public_writes_are_rate_limited_with_retry_after(auth_db_url, staff):
+    app = create_app({"TESTING": True, "DATABASE_URL": auth_db_url, "RATE_LIMIT": "2/minute"})
+    client = app.test_client()
+    try:
+        codes = [client.post("/api/v1/auth/login", json={"name": "x", "password": "y"}).status_code
+                 for _ in range(3)]
+        assert codes == [401, 401, 429]
+        limited = client.post("/api/v1/auth/login", json={"name": "x", "password": "y"})
+        assert limited.get_json()["status"] == 429
+        assert 1 <= int(limited.headers["Retry-After"]) <= 30
+        other = client.post("/api/v1/auth/login", json={}, environ_base={
+            "REMOTE_ADDR": "10.0.0.9"})
+        assert other.status_code == 400  # another address has its own bucket
+        for _ in range(3):  # staff tokens are not limited
+            response = client.post("/api/v1/requests/1/updates", json={"note": "x"},
+                                   headers={"Authorization": f"Bearer {staff['admin']}",
+                                            "If-Match": '"1"'})
+            assert response.status_code == 404
+    finally:
+        engine = app.extensions.pop("geo311_engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
+def test_rate_setting_parses_and_buckets_refill():
+    from geo311.rate_limit import RateBuckets, parse_rate
+
+    assert parse_rate("5/second") == (5, 1.0) and parse_rate("0") is None
+    buckets = RateBuckets()
+    assert buckets.take("k", 1, 60.0, now=0.0) == 0.0
+    assert buckets.take("k", 1, 60.0, now=1.0) == pytest.approx(59.0)
+    assert buckets.take("k", 1, 60.0, now=61.0) == 0.0
