@@ -36,6 +36,7 @@ __all__ = [
     "MyLA311FileSource",
     "ParkingCitationSource",
     "RequestTableSource",
+    "AddressFileSource",
     "TRUST",
     "source_for_path",
     "default_sources",
@@ -50,6 +51,7 @@ TRUST = {
     "request_import": 0.85,  # service_request rows imported from the City (pin_source 'import')
     "request_gps": 0.3,  # a resident's GPS pin next to a typed address
     "parking_citation": 0.5,
+    "address_file": 0.95,  # the City's (or County's) own address points
 }
 #: Rows of ``service_request`` whose pin says something independent of our own geocoder.
 REQUEST_PIN_SOURCES = ("import", "gps")
@@ -294,18 +296,88 @@ class RequestTableSource:
             )
 
 
+class AddressFileSource:
+    """A City Addresses or County CAMS layer, read with :func:`geo311.address_loader.read_batches`.
+
+    ``geo311 load addresses`` already stores these as ``address`` points; reading them here too
+    lets their numbers anchor the inferred ranges between them (and next to observed addresses).
+    Not a default source: pass the file with ``--source``.
+    """
+
+    kind = "addresses"
+    #: (part, field names) in the CAMS and City layers, first present wins.
+    FIELDS = {
+        "number": ("Number", "HSE_NBR"), "fraction": ("NumSuffix", "HSE_FRAC_NBR"),
+        "pre_dir": ("PreDir", "HSE_DIR_CD"), "name": ("StreetName", "STR_NM"),
+        "suffix": ("PostType", "STR_SFX_CD"), "post_dir": ("PostDir", "STR_SFX_DIR_CD"),
+        "zip": ("ZipCode", "ZIP_CD"), "id": ("OBJECTID", "HSE_ID", "SourceID"),
+    }  # fmt: skip
+    NAME_PARTS = ("PreMod", "PreType", "StArticle")  # CAMS splits "VIA DOLCE" and "DEL REY"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path: Path | None = Path(path)
+        self.name = _stem(self.path)
+        self.stats = SourceStats()
+
+    def observations(self) -> Iterator[Observation]:
+        """Yield one observation per addressed point (a building's units repeat its point).
+
+        :raises ValueError: if the file is not an address layer (CAMS or City fields).
+        :raises OSError: if the file cannot be read.
+        """
+        from geo311.address_loader import detect_address_format, read_batches
+        from geo311.street_loader import street_parts
+
+        assert self.path is not None
+        self.stats = stats = SourceStats()
+        for batch in read_batches(self.path):
+            cols = batch.columns
+            if detect_address_format(list(cols.names)) != "cams":
+                raise ValueError(f"{self.path}: not an address layer (CAMS or City fields)")
+            text_of = {part: cols.text(*names) for part, names in self.FIELDS.items()}
+            leading = [cols.text(name) for name in self.NAME_PARTS if cols.has(name)]
+            names = [" ".join(p for p in parts if p) for parts in zip(
+                *leading, text_of["name"], strict=True)]
+            rows = zip(cols.ints(*self.FIELDS["number"]), text_of["fraction"],
+                       text_of["pre_dir"], names, text_of["suffix"], text_of["post_dir"],
+                       text_of["zip"], text_of["id"], batch.lon.tolist(), batch.lat.tolist(),
+                       batch.problems, strict=True)
+            for number, fraction, pre, name, suffix, post, zip_code, ident, lon, lat, problem \
+                    in rows:
+                stats.read += 1
+                street = street_parts(pre, name, suffix, post) if number else None
+                if street is None or problem:
+                    stats.skipped[problem or "no house number and street"] += 1
+                    continue
+                stats.usable += 1
+                yield Observation(
+                    house_number=number, number_suffix=fraction, pre_dir=street.pre_dir,
+                    street_name=street.name, suffix=street.suffix,
+                    zip=(zip_code or "").split(".")[0].zfill(5)[:5] if zip_code else None,
+                    lon=lon, lat=lat, source=self.kind, source_id=ident, observed_at=None,
+                    dataset=self.name, trust=TRUST["address_file"],
+                )
+
+
 def source_for_path(path: str | Path) -> ObservationSource:
     """Pick the source class for a file from its header (never its name).
 
-    :param path: a MyLA311 export or a parking-citation CSV (plain or gzip).
-    :returns: a :class:`MyLA311FileSource` or :class:`ParkingCitationSource`.
-    :raises ValueError: if the file is neither.
+    :param path: a MyLA311 export, a parking-citation CSV (plain or gzip), or an address layer
+        (CAMS or City fields; CSV or any vector format).
+    :returns: a :class:`MyLA311FileSource`, :class:`ParkingCitationSource` or
+        :class:`AddressFileSource`.
     :raises OSError: if the file cannot be read.
     """
-    with _open_text(Path(path)) as handle:
+    path = Path(path)
+    if not path.name.lower().endswith((".csv", ".csv.gz", ".json", ".json.gz")):
+        return AddressFileSource(path)
+    with _open_text(path) as handle:
         header = handle.readline().lower()
     if "ticket_number" in header and "location" in header:
         return ParkingCitationSource(path)
+    fields = {f.strip().strip('"') for f in header.split(",")}
+    if {"number", "streetname"} <= fields or {"hse_nbr", "str_nm"} <= fields:
+        return AddressFileSource(path)
     return MyLA311FileSource(path)
 
 
@@ -358,8 +430,8 @@ def select_sources(data_dir: str | Path, conn: Connection | None, *,
 
 
 def _stem(path: Path) -> str:
-    name = path.name
-    for ending in (".gz", ".csv", ".json"):
+    name = path.name.removesuffix(".gz")
+    for ending in (".csv", ".json", ".geojson", ".gpkg", ".shp", ".txt"):
         name = name.removesuffix(ending)
     return name
 

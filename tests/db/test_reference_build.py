@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from geo311.models import AddressPoint, Department, ServiceRequest, ServiceType, StreetRange
 from geo311.reference_build import BuildReport, build_reference, interpolate_from_observed
 from geo311.reference_sources import (
+    AddressFileSource,
     MyLA311FileSource,
     ObservationSource,
     ParkingCitationSource,
@@ -33,6 +34,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "reference_build"
 FILE_A = FIXTURES / "myla311_ref_a.csv"
 FILE_B = FIXTURES / "myla311_ref_b.csv"
 CITATIONS = FIXTURES / "citations_ref.csv"
+CAMS = FIXTURES / "cams_ref.csv"
 LON0, LAT0 = -118.30, 34.05
 
 
@@ -192,6 +194,15 @@ def test_exclude_leaves_a_files_addresses_out_even_from_the_request_table(
     both = build_reference(conn, _sources(FILE_A, FILE_B) + [RequestTableSource(conn)],
                            commit=False)
     assert both.sources[-1].duplicates == 1  # B's SR number, read from the file first
+
+
+def test_an_address_layer_anchors_ranges_like_any_source(conn: Connection) -> None:
+    assert isinstance(source_for_path(CAMS), AddressFileSource)
+    report = _build(conn, CAMS)
+    assert report.sources[0].usable == 3 and report.addresses == 2  # a unit repeats 601's point
+    found = interpolate_from_observed(conn, 621, "TESTA ST", "W", "90099")
+    assert found.method == "interpolated" and _metres((found.lon, found.lat), _expected(621)) < 0.05
+    assert _points(conn)[("TESTA ST", "W", 601)].source == "observed:addresses"
 
 
 def test_cli_dry_run_prints_counts_per_source(runner) -> None:
