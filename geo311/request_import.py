@@ -32,6 +32,7 @@ from geo311.myla311 import LA_TZ, MyLA311Record, RejectedRow, iter_records
 
 __all__ = [
     "BATCH_ROWS",
+    "DEFAULT_AREA_TYPES",
     "ImportReport",
     "import_requests",
     "run_import",
@@ -43,6 +44,10 @@ __all__ = [
 
 #: Records per COPY + upsert statement (and per areas_at_points call).
 BATCH_ROWS = 5000
+#: Boundary types stored in an imported record's ``areas`` unless told otherwise: the districts
+#: the City labels its records with. Every type costs a point-in-polygon test per record, and
+#: the history runs to millions of rows; ``--area-types all`` stores every loaded type.
+DEFAULT_AREA_TYPES = ("CD", "NC")
 #: Rejects kept in memory for the printed report (all of them go to ``--rejects``).
 _REJECTS_KEPT = 1000
 _SNAPSHOT_NAME = re.compile(r"(20\d\d)[_-](\d\d)(?:[_-](\d\d))?")
@@ -189,7 +194,8 @@ def map_channel(source: str | None) -> str:
 
 def import_requests(conn: Connection, paths: Sequence[str | Path], *,
                     as_of: date | None = None, rejects_out: TextIO | None = None,
-                    batch_rows: int = BATCH_ROWS, area_types: Sequence[str] | None = None,
+                    batch_rows: int = BATCH_ROWS,
+                    area_types: Sequence[str] | None = DEFAULT_AREA_TYPES,
                     show_progress: bool = True) -> ImportReport:
     """Import MyLA311 export files inside the caller's transaction (the caller commits or not).
 
@@ -199,7 +205,8 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
         name, e.g. ``..._2020_07`` is 2020-07-01); their records count as requested then.
     :param rejects_out: where to write every rejected row as CSV (file, line, reason, raw).
     :param batch_rows: records per statement.
-    :param area_types: boundary types stored in ``areas`` (default: all loaded types).
+    :param area_types: boundary types stored in ``areas`` (default :data:`DEFAULT_AREA_TYPES`;
+        None for every loaded type).
     :returns: the report (counts as written inside the transaction).
     :raises ValueError: a file whose header is no MyLA311 layout.
     """
@@ -237,7 +244,8 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
 
 def run_import(engine: Engine, paths: Sequence[str | Path], *, commit: bool,
                as_of: date | None = None, rejects_path: str | Path | None = None,
-               echo: Callable[[str], None] = print, show_progress: bool = True) -> ImportReport:
+               echo: Callable[[str], None] = print, show_progress: bool = True,
+               area_types: Sequence[str] | None = DEFAULT_AREA_TYPES) -> ImportReport:
     """Run one import in its own transaction, commit only with ``commit``, print the report.
 
     :raises ValueError: the catalogue is not in the database, or a file is not MyLA311.
@@ -250,7 +258,7 @@ def run_import(engine: Engine, paths: Sequence[str | Path], *, commit: bool,
                     raise ValueError("the service catalogue is empty: run `geo311 catalogue "
                                      "sync` first")
                 report = import_requests(conn, paths, as_of=as_of, rejects_out=handle,
-                                         show_progress=show_progress)
+                                         show_progress=show_progress, area_types=area_types)
                 if commit:
                     report.committed = True
                 else:
@@ -410,9 +418,11 @@ def _format_name(record: MyLA311Record) -> str:
                    "(default: from the file name, e.g. _2020_07).")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False), default=None,
               help="Write every rejected row (file, line, reason, raw) to this CSV file.")
+@click.option("--area-types", default=",".join(DEFAULT_AREA_TYPES), show_default=True,
+              help="Boundary types to store in each record's areas, comma separated, or 'all'.")
 @with_appcontext
 def load_requests_command(files: tuple[str, ...], commit: bool, as_of: str | None,
-                          rejects_path: str | None) -> None:
+                          rejects_path: str | None, area_types: str) -> None:
     """Import MyLA311 request exports (every City/HfLA format), upserting by SRNumber."""
     from geo311.db import get_engine
 
@@ -421,7 +431,9 @@ def load_requests_command(files: tuple[str, ...], commit: bool, as_of: str | Non
     except ValueError:
         raise click.BadParameter("must be a date as YYYY-MM-DD", param_hint="--as-of") from None
     try:
+        types = None if area_types.strip().lower() == "all" else [
+            t.strip().upper() for t in area_types.split(",") if t.strip()]
         run_import(get_engine(), files, commit=commit, as_of=day, rejects_path=rejects_path,
-                   echo=click.echo)
+                   echo=click.echo, area_types=types)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -179,3 +179,25 @@ def test_not_a_myla311_file_is_a_clear_error(run, tmp_path):
     result = run(str(other))
     assert result.exit_code != 0
     assert "unrecognised MyLA311 header" in result.output
+
+
+def test_area_types_option_chooses_what_areas_hold(import_app, run):
+    def stored_types() -> set[str]:
+        with import_app.app_context(), get_engine().connect() as conn:
+            return {a["type"] for r in conn.execute(select(ServiceRequest.areas))
+                    for a in r.areas}
+
+    assert run(str(IN_CITY), "--commit").exit_code == 0
+    assert stored_types() == {"CD", "NC"}
+    # An unchanged source row is not rewritten, whatever the options.
+    assert run(str(IN_CITY), "--commit", "--area-types", "all").exit_code == 0
+    assert stored_types() == {"CD", "NC"}
+    with import_app.app_context(), get_engine().begin() as conn:
+        conn.execute(text("TRUNCATE service_request, request_status_history CASCADE"))
+    assert run(str(IN_CITY), "--commit", "--area-types", "all").exit_code == 0
+    assert {"CD", "NC", "CITY"} <= stored_types()
+
+
+def test_bad_as_of_is_a_usage_error(run):
+    result = run(str(IN_CITY), "--as-of", "July")
+    assert result.exit_code == 2 and "--as-of" in result.output

@@ -1,0 +1,199 @@
+"""Benchmark `geo311 load requests` against plain COPY and geopandas `to_postgis`, same rows, same run.
+
+Makes a scratch database in the configured PostgreSQL server (``geo311_bench``; dropped at the
+end unless ``--keep``), loads the boundaries and the catalogue with the CLI, writes a big MyLA311
+file by repeating a shipped sample with new SRNumbers, then times on that file:
+
+1. plain COPY: the file's bytes streamed into a table of text columns (``COPY ... FROM STDIN
+   (FORMAT csv)``: PostgreSQL parses, nothing else happens);
+2. read + COPY: the same rows read with ``geo311.myla311`` and COPYed, no districts, no upsert
+   (what the Python reader alone costs);
+3. geopandas: ``pandas.read_csv`` + ``points_from_xy`` + ``GeoDataFrame.to_postgis``;
+4. ``geo311 load requests FILE --commit`` as a subprocess (reader, COPY, districts as of each
+   record's date, upsert, history), twice the size too, to show its peak memory stays flat.
+
+Usage: ``.venv/bin/python scripts/bench_import.py [--rows 100000] [--keep]``; the server is
+``GEO311_DATABASE_URL`` / ``DATABASE_URL`` or the private cluster (``geo311 db up``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GEO311 = str(ROOT / ".venv" / "bin" / "geo311")
+SAMPLE = ROOT / "data" / "la" / "myla311" / "myla311_2020_sample_10k.csv"
+BENCH_DB = "geo311_bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows in the big file")
+    parser.add_argument("--sample", type=Path, default=SAMPLE, help="MyLA311 CSV to repeat")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    from sqlalchemy.engine import make_url
+
+    from geo311 import create_app
+    from geo311.db import database_url
+
+    base = make_url(database_url(create_app().config))
+    url = base.set(database=BENCH_DB).render_as_string(hide_password=False)
+    env = {**os.environ, "GEO311_DATABASE_URL": url}
+    _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    _admin(base, f'CREATE DATABASE "{BENCH_DB}"')
+    try:
+        print(f"scratch database {BENCH_DB}: schema, boundaries, catalogue ...", flush=True)
+        for command in (["db", "init"], ["load", "boundaries", "--commit"],
+                        ["catalogue", "sync"]):
+            subprocess.run([GEO311, *command], env=env, check=True, capture_output=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            big = Path(tmp) / f"myla311_{args.rows}.csv"
+            double = Path(tmp) / f"myla311_{2 * args.rows}.csv"
+            _repeat(args.sample, big, args.rows)
+            _repeat(args.sample, double, 2 * args.rows, offset=50)
+            print(f"file: {args.rows:,} rows ({big.stat().st_size / 1e6:.0f} MB), "
+                  f"repeating {args.sample.name} with new SRNumbers\n", flush=True)
+            results = {
+                "plain COPY (file bytes -> text columns)": _plain_copy(url, big),
+                "read with geo311.myla311 + COPY (no districts)": _read_and_copy(url, big),
+                "geopandas read_csv + to_postgis": _to_postgis(url, big),
+            }
+            ours, rss = _geo311(env, big)
+            results["geo311 load requests --commit"] = ours
+            _, rss_double = _geo311(env, double)
+    finally:
+        if not args.keep:
+            _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    width = max(map(len, results))
+    print(f"{'method':<{width}}  {'rows/s':>9}")
+    for name, rate in results.items():
+        print(f"{name:<{width}}  {rate:>9,.0f}")
+    plain = results["plain COPY (file bytes -> text columns)"]
+    reader = results["read with geo311.myla311 + COPY (no districts)"]
+    gpd_rate = results["geopandas read_csv + to_postgis"]
+    print(f"\ngeo311 / plain COPY:            {ours / plain:6.1%}   (target >= 50%)")
+    print(f"geo311 / read + COPY:           {ours / reader:6.1%}")
+    print(f"geo311 / geopandas to_postgis:  {ours / gpd_rate:6.2f}x  (target >= 10x)")
+    print(f"peak memory of the load: {rss / 1024:,.0f} MB at {args.rows:,} rows, "
+          f"{rss_double / 1024:,.0f} MB at {2 * args.rows:,} rows")
+
+
+def _admin(base, statement: str) -> None:
+    import psycopg
+
+    conninfo = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _connect(url: str):
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    return psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(
+        hide_password=False))
+
+
+def _repeat(sample: Path, out: Path, rows: int, offset: int = 0) -> None:
+    """Write ``rows`` records by cycling ``sample``; each copy gets new SRNumbers."""
+    with sample.open(newline="", encoding="utf-8") as src:
+        reader = csv.reader(src)
+        header = next(reader)
+        body = list(reader)
+    key = [c.lower() for c in header].index("srnumber")
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for n in range(rows):
+            row = list(body[n % len(body)])
+            row[key] = f"{row[key]}-{offset + n // len(body)}"
+            writer.writerow(row)
+
+
+def _plain_copy(url: str, path: Path) -> float:
+    with path.open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    columns = ", ".join(f'"{c}" text' for c in header)
+    with _connect(url) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy ({columns})")
+        started = time.perf_counter()
+        with path.open("rb") as handle, conn.cursor().copy(
+                "COPY bench_copy FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            while chunk := handle.read(1 << 20):
+                copy.write(chunk)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        rows = conn.execute("SELECT count(*) FROM bench_copy").fetchone()[0]
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return rows / seconds
+
+
+def _read_and_copy(url: str, path: Path) -> float:
+    from geo311.myla311 import MyLA311Record, iter_records
+
+    with _connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_parsed; CREATE TABLE bench_parsed ("
+                     "sr text, type text, status text, created timestamptz, updated timestamptz,"
+                     " closed timestamptz, owner text, address text, zip text, lon float8, "
+                     "lat float8, cd text, nc text)")
+        started = time.perf_counter()
+        rows = 0
+        with conn.cursor().copy("COPY bench_parsed FROM STDIN") as copy:
+            for r in iter_records(path):
+                if isinstance(r, MyLA311Record):
+                    copy.write_row((r.sr_number, r.request_type, r.status, r.created_at,
+                                    r.updated_at, r.closed_at, r.owner, r.address, r.zip, r.lon,
+                                    r.lat, r.cd, r.nc))
+                    rows += 1
+        conn.commit()
+        seconds = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_parsed")
+        conn.commit()
+    return rows / seconds
+
+
+def _to_postgis(url: str, path: Path) -> float:
+    import geopandas
+    import pandas
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    started = time.perf_counter()
+    frame = pandas.read_csv(path, dtype=str, keep_default_na=False)
+    lon = pandas.to_numeric(frame["longitude"], errors="coerce")
+    lat = pandas.to_numeric(frame["latitude"], errors="coerce")
+    gdf = geopandas.GeoDataFrame(frame, geometry=geopandas.points_from_xy(lon, lat), crs=4326)
+    gdf.to_postgis("bench_gpd", engine, if_exists="replace")
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return len(frame) / seconds
+
+
+def _geo311(env: dict[str, str], path: Path) -> tuple[float, int]:
+    """Run the CLI; returns (rows/s as it reports, peak RSS in KiB of that process)."""
+    process = subprocess.Popen([GEO311, "load", "requests", str(path), "--commit"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    output = process.stdout.read() if process.stdout else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        sys.exit(f"geo311 load requests failed:\n{output}")
+    first = output.splitlines()[0]
+    print("  " + "\n  ".join(output.splitlines()[:3]), flush=True)
+    rate = float(re.search(r"\(([\d,]+) rows/s\)", first)[1].replace(",", ""))  # type: ignore[index]
+    return rate, usage.ru_maxrss
+
+
+if __name__ == "__main__":
+    main()
