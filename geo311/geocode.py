@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import ParsedQuery, StreetRef, street_key
+from geo311.interpolate import estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
-from geo311.snap import point_at_number
+from geo311.snap import point_at_fraction
 
 __all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_names"]
 
@@ -19,7 +20,7 @@ __all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_nam
 BASE_SCORE = {
     "address_point": 100,
     "interpolated_range": 90,
-    "interpolated_points": 82,
+    "interpolated_points": 94,
     "intersection": 92,
     "street_block": 72,
     "place": 80,
@@ -66,7 +67,7 @@ _ADDRESS_POINTS = text(
            full_address, confidence, ST_X(geom) AS lon, ST_Y(geom) AS lat
     FROM address_point
     WHERE street_key = :key AND house_number = :number AND kind IN ('address', 'observed')
-    ORDER BY kind = 'address' DESC, confidence DESC
+    ORDER BY kind = 'observed' DESC, confidence DESC
     LIMIT 12
     """
 )
@@ -235,15 +236,19 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
             if side is None:
                 continue
             line = shapely.from_wkb(seg.wkb)
-            lon, lat = point_at_number(line, start, end, number, side)
+            fraction, anchored = _anchored_fraction(conn, seg.id, match.key, start, end, number)
+            lon, lat = point_at_fraction(line, fraction, side)
             why = reasons + ["house_number_interpolated"]
+            if anchored:
+                why.append("range_anchored_by_addresses")
             why += _direction_reasons(query.street, seg.pre_dir, match.pre_dirs)
             why += _zip_reasons(query.zip, zip_code)
             street = seg.full_name
             out.append(_candidate(lon, lat, "interpolated_range", why, AddressInfo(
                 str(number), street, zip_code, f"{number} {street}" + (f", {zip_code}" if zip_code else ""),
                 "street_segment")))
-        out += _observed_interpolation(conn, query, match, reasons)
+        if not points:
+            out += _neighbour_interpolation(conn, query, match, reasons)
         block = number - number % 100
         for b in conn.execute(_BLOCKFACES, {"key": match.key, "block": block}).all():
             why = reasons + ["hundred_block_only"] + _direction_reasons(query.street, b.pre_dir, match.pre_dirs)
@@ -257,33 +262,66 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
     return out
 
 
-def _observed_interpolation(conn: Connection, query: ParsedQuery, match: StreetMatch,
-                            reasons: list[str]) -> list[Candidate]:
-    """Interpolate between observed address points on the same street (the reference build)."""
-    from geo311.reference_build import interpolate_from_observed
-
+def _neighbour_interpolation(conn: Connection, query: ParsedQuery, match: StreetMatch,
+                             reasons: list[str]) -> list[Candidate]:
+    """Place the number between the known address points of its street (or a little beyond)."""
     assert query.street is not None and query.house_number is not None
-    found = interpolate_from_observed(conn, query.house_number, match.key, query.street.pre_dir,
-                                      query.zip)
-    if found is None or found.method == "observed":
-        return []  # an observed point for the number itself is already an address_point candidate
-    lon, lat, method, neighbours = found
-    why = reasons + ["house_number_interpolated", "between_observed_addresses"]
-    gap = _neighbour_gap(neighbours)
-    scale = 1.0 if gap is None else max(0.6, 1.0 - gap / 2000.0)
-    street = query.street.label() if match.reasons else _key_with_dir(match.key, query.street.pre_dir)
-    return [_candidate(lon, lat, "interpolated_points", why, AddressInfo(
-        str(query.house_number), street, query.zip,
-        f"{query.house_number} {street}" + (f", {query.zip}" if query.zip else ""),
-        f"observed:{method}"), scale=scale)]
+    estimate = estimate_number_position(conn, match.key, query.house_number, query.street.pre_dir,
+                                        query.zip)
+    if estimate is None:
+        return []
+    why = reasons + ["house_number_interpolated", "between_known_addresses"
+                     if estimate.method == "between" else "beyond_last_known_address"]
+    if not estimate.same_side:
+        why.append("opposite_side_neighbours")
+    why += _zip_reasons(query.zip, estimate.zip)
+    # Close anchors of the same parity are nearly as good as the address itself.
+    if estimate.method == "between":
+        scale = max(0.45, 1.0 - estimate.gap / 500.0)
+    else:  # beyond the last known number: surer the closer it is
+        distance = abs(query.house_number - (estimate.high if query.house_number > estimate.high
+                                             else estimate.low))
+        scale = max(0.35, 0.8 - distance / 400.0)
+    street = _key_with_dir(match.key, query.street.pre_dir)
+    zip_code = query.zip or estimate.zip
+    return [_candidate(estimate.lon, estimate.lat, "interpolated_points", why, AddressInfo(
+        str(query.house_number), street, zip_code,
+        f"{query.house_number} {street}" + (f", {zip_code}" if zip_code else ""),
+        "address_points"), scale=scale)]
 
 
-def _neighbour_gap(neighbours) -> float | None:
-    """How far apart (in house numbers) the two observed neighbours are; wider is less sure."""
-    numbers = [n.house_number for n in neighbours]
-    if len(numbers) < 2:
-        return None
-    return float(max(numbers) - min(numbers))
+_ANCHORS = text(
+    """
+    SELECT a.house_number, ST_LineLocatePoint(s.geom, a.geom) AS fraction
+    FROM street_segment s
+    JOIN address_point a ON a.street_key = :key AND ST_DWithin(a.geom, s.geom, 0.0004)
+    WHERE s.id = :id AND a.kind IN ('address', 'observed')
+      AND a.house_number BETWEEN :low AND :high AND mod(a.house_number, 2) = mod(:number, 2)
+    """
+)
+
+
+def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, end: int,
+                       number: int) -> tuple[float, bool]:
+    """Where a number falls along a segment, using known addresses on it as anchors.
+
+    A block's range (e.g. 3000-3098) is wider than its real numbers (3001-3045), so pure range
+    interpolation drifts; known points of the same side pin the scale down between them.
+    """
+    rows = conn.execute(_ANCHORS, {"id": segment_id, "key": key, "low": min(start, end),
+                                   "high": max(start, end), "number": number}).all()
+    anchors = [(start, 0.0), (end, 1.0)] + [(r.house_number, float(r.fraction)) for r in rows]
+    ascending = end >= start
+    anchors.sort(key=lambda a: a[0] if ascending else -a[0])
+    kept = [anchors[0]]
+    for item in anchors[1:]:
+        if item[1] >= kept[-1][1]:
+            kept.append(item)  # numbers and positions must both run the same way
+    for (n0, f0), (n1, f1) in zip(kept, kept[1:]):
+        if min(n0, n1) <= number <= max(n0, n1) and n0 != n1:
+            fraction = f0 + (number - n0) / (n1 - n0) * (f1 - f0)
+            return fraction, len(kept) > 2
+    return (0.5 if end == start else (number - start) / (end - start)), False
 
 
 def _side_for_number(seg, number: int) -> tuple[str | None, int, int, str | None]:

@@ -19,6 +19,7 @@ __all__ = [
     "local_xy",
     "number_at_fraction",
     "point_at_number",
+    "point_at_fraction",
 ]
 
 _M_PER_DEG_LAT = 110_574.0
@@ -144,13 +145,18 @@ def point_at_number(line: LineString, start: int, end: int, number: int,
     :returns: ``(lon, lat)``.
     """
     fraction = 0.5 if end == start else (number - start) / (end - start)
+    return point_at_fraction(line, fraction, side, offset_m)
+
+
+def point_at_fraction(line: LineString, fraction: float, side: str | None,
+                      offset_m: float = 8.0) -> tuple[float, float]:
+    """The point at ``fraction`` of a segment, stepped ``offset_m`` to its left or right side."""
     fraction = min(max(fraction, 0.02), 0.98)
     on_line = line.interpolate(fraction, normalized=True)
     if side is None:
         return on_line.x, on_line.y
     ahead = line.interpolate(min(fraction + 0.01, 1.0), normalized=True)
     behind = line.interpolate(max(fraction - 0.01, 0.0), normalized=True)
-    ox, oy = local_xy(on_line.x, on_line.y, on_line.y)
     ax, ay = local_xy(ahead.x, ahead.y, on_line.y)
     bx, by = local_xy(behind.x, behind.y, on_line.y)
     dx, dy = ax - bx, ay - by
