@@ -1,4 +1,4 @@
-"""Benchmark `geo311 load requests` against plain COPY and geopandas `to_postgis`, same rows, same run.
+"""Benchmark `geo311 load requests` vs plain COPY and geopandas `to_postgis`: same rows, same run.
 
 Makes a scratch database in the configured PostgreSQL server (``geo311_bench``; dropped at the
 end unless ``--keep``), loads the boundaries and the catalogue with the CLI, writes a big MyLA311
