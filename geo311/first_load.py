@@ -13,7 +13,12 @@ from geo311.boundary_loader import load_boundary, read_definitions
 from geo311.ingest import LoadReport
 from geo311.models import AddressPoint, BoundarySet, Facility, Intersection, StreetSegment
 
-__all__ = ["load_missing_reference", "load_missing_requests", "read_manifest"]
+__all__ = [
+    "load_missing_reference",
+    "load_missing_requests",
+    "build_missing_observed_reference",
+    "read_manifest",
+]
 
 
 def read_manifest(data_dir: Path) -> dict[str, list[dict[str, Any]]]:
@@ -70,11 +75,33 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
         _load(engine, echo, lambda conn, f=file, ld=loader, o=options: ld(
             conn, data_dir / f, commit=True, **o))
         loaded += 1
+    loaded += build_missing_observed_reference(engine, config, echo)
     with engine.begin() as conn:
         from geo311.geocode import refresh_street_names
 
         refresh_street_names(conn)  # street matching sees every street and address just loaded
     return loaded
+
+
+def build_missing_observed_reference(engine: Engine, config: Mapping[str, Any],
+                                     echo: Callable[[str], None] = print) -> int:
+    """Run ``geo311 build reference --commit`` (default sources) when no build is stored yet.
+
+    :returns: 1 when it built now, 0 when observed addresses were already there.
+    """
+    from geo311.reference_build import build_reference
+    from geo311.reference_sources import default_sources
+
+    with engine.begin() as conn:
+        built = conn.execute(
+            select(AddressPoint.id).where(AddressPoint.kind == "observed").limit(1)
+        ).first()
+        if built is not None:
+            return 0
+        report = build_reference(conn, default_sources(config["DATA_DIR"], conn), commit=True)
+    for line in report.lines():
+        echo(line)
+    return 1
 
 
 def load_missing_requests(engine: Engine, config: Mapping[str, Any],
