@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import ParsedQuery, StreetRef, street_key
-from geo311.interpolate import estimate_number_position
+from geo311.interpolate import estimate_from_grid, estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
 from geo311.snap import point_at_fraction
 
@@ -269,7 +269,7 @@ def _neighbour_interpolation(conn: Connection, query: ParsedQuery, match: Street
     estimate = estimate_number_position(conn, match.key, query.house_number, query.street.pre_dir,
                                         query.zip)
     if estimate is None:
-        return []
+        return _grid_candidate(conn, query, match, reasons)
     why = reasons + ["house_number_interpolated", "between_known_addresses"
                      if estimate.method == "between" else "beyond_last_known_address"]
     if not estimate.same_side:
@@ -322,6 +322,36 @@ def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, 
             fraction = f0 + (number - n0) / (n1 - n0) * (f1 - f0)
             return fraction, len(kept) > 2
     return (0.5 if end == start else (number - start) / (end - start)), False
+
+
+_STREET_POINTS = text(
+    """
+    SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_point
+    WHERE street_key = :key AND kind IN ('address', 'observed')
+      AND (CAST(:pre_dir AS text) IS NULL OR pre_dir IS NULL OR pre_dir = CAST(:pre_dir AS text))
+    ORDER BY abs(house_number - :number) LIMIT 40
+    """
+)
+
+
+def _grid_candidate(conn: Connection, query: ParsedQuery, match: StreetMatch,
+                    reasons: list[str]) -> list[Candidate]:
+    """No neighbours on the street itself: place the number by LA's grid of parallel streets."""
+    assert query.street is not None and query.house_number is not None
+    points = [(r.lon, r.lat) for r in conn.execute(_STREET_POINTS, {
+        "key": match.key, "pre_dir": query.street.pre_dir, "number": query.house_number})]
+    if not points:
+        return []
+    estimate = estimate_from_grid(conn, match.key, query.house_number, query.street.pre_dir,
+                                  points[0], points)
+    if estimate is None:
+        return []
+    street = _key_with_dir(match.key, query.street.pre_dir)
+    return [_candidate(estimate.lon, estimate.lat, "interpolated_points",
+                       reasons + ["house_number_from_address_grid"], AddressInfo(
+                           str(query.house_number), street, query.zip,
+                           f"{query.house_number} {street}" + (f", {query.zip}" if query.zip else ""),
+                           "address_grid"), scale=0.4)]
 
 
 def _side_for_number(seg, number: int) -> tuple[str | None, int, int, str | None]:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from geo311.db import load_sql
 
-__all__ = ["NumberEstimate", "estimate_number_position"]
+__all__ = ["NumberEstimate", "estimate_number_position", "estimate_from_grid"]
 
 #: How far (in house numbers) to look for neighbours.
 SEARCH_SPAN = 3000
@@ -146,3 +146,32 @@ def _plausible(a: _Known, b: _Known) -> bool:
     dx = (a.lon - b.lon) * 92_000
     dy = (a.lat - b.lat) * 110_600
     return math.hypot(dx, dy) <= 80 + _MAX_M_PER_NUMBER * abs(a.number - b.number)
+
+
+def estimate_from_grid(conn: Connection, street_key: str, number: int, pre_dir: str | None,
+                       anchor: tuple[float, float] | None,
+                       street_points: Sequence[tuple[float, float]] = ()) -> NumberEstimate | None:
+    """Use LA's address grid: other streets with the same prefix say where this number falls.
+
+    West/East-prefixed streets are numbered along longitude and North/South-prefixed ones along
+    latitude, consistently across neighbouring parallel streets. The other coordinate comes from
+    the street's own known points (nearest along the axis).
+
+    :param anchor: a known point of the street (where to look for parallel streets).
+    :param street_points: known points of the street, to place the number across the axis.
+    :returns: an estimate with method ``grid``, or None without a prefix or enough agreement.
+    """
+    if pre_dir not in ("N", "S", "E", "W") or anchor is None:
+        return None
+    row = conn.execute(load_sql("grid_axis"), {"pre_dir": pre_dir, "number": number,
+                                               "lon": anchor[0], "lat": anchor[1],
+                                               "radius_deg": 0.03}).first()
+    if row is None or not row.n or row.n < 3:
+        return None
+    along_lon = pre_dir in ("E", "W")
+    axis = row.median_lon if along_lon else row.median_lat
+    points = list(street_points) or [anchor]
+    # The street's own point nearest along the axis gives the cross-axis coordinate.
+    nearest = min(points, key=lambda p: abs((p[0] if along_lon else p[1]) - axis))
+    lon, lat = (axis, nearest[1]) if along_lon else (nearest[0], axis)
+    return NumberEstimate(lon, lat, "grid", number - 25, number + 25, False, None)

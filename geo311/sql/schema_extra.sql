@@ -22,3 +22,4 @@ GROUP BY street_key;
 CREATE UNIQUE INDEX IF NOT EXISTS ux_street_name_key ON street_name (street_key);
 CREATE INDEX IF NOT EXISTS ix_street_name_prefix ON street_name (street_key text_pattern_ops);
 CREATE INDEX IF NOT EXISTS ix_street_name_trgm ON street_name USING gin (street_key gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS ix_address_point_number ON address_point (house_number, pre_dir);
