@@ -86,3 +86,23 @@ def test_client_sees_unknown_service_as_http_error(client):
     with pytest.raises(requests.HTTPError) as caught:
         client.get_service_definition("no_such_type")
     assert caught.value.response.status_code == 404
+
+
+def test_form_post_over_http_then_the_client_reads_it_back(client, server):
+    root, _ids = server
+    form = {"api_key": API_KEY, "jurisdiction_id": "lacity.org", "service_code": "bulky_items",
+            "lat": "34.08", "long": "-118.28", "attribute[items][]": ["sofa", "chair"],
+            "attribute[item_count]": "2", "description": "Posted over HTTP",
+            "email": "http.reporter@example.com"}
+    suffix = client.output_format
+    response = requests.post(f"{root}/requests.{suffix}", data=form, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == (
+        "application/json; charset=utf-8" if suffix == "json" else "text/xml; charset=utf-8")
+    if suffix == "json":
+        request_id = response.json()[0]["service_request_id"]
+    else:
+        request_id = response.text.split("<service_request_id>")[1].split("<")[0]
+    row = client.get_service_request(request_id)
+    assert row["description"] == "Posted over HTTP" and row["status"] == "open"
+    assert "http.reporter@example.com" not in str(row)
