@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -111,18 +112,10 @@ _SEGMENT_CROSSINGS = text(
     ORDER BY ST_Distance(a.geom, b.geom) LIMIT 8
     """
 )
-_ADDRESS_CROSSINGS = text(
+_STREET_POINT_SET = text(
     """
-    SELECT (ST_X(a.geom) + ST_X(b.geom)) / 2 AS lon, (ST_Y(a.geom) + ST_Y(b.geom)) / 2 AS lat,
-           ST_Distance(a.geom::geography, b.geom::geography) AS gap_m
-    FROM address_point a
-    CROSS JOIN LATERAL (
-        SELECT geom FROM address_point b
-        WHERE b.street_key = ANY(CAST(:b_keys AS text[]))
-        ORDER BY b.geom <-> a.geom LIMIT 1
-    ) b
-    WHERE a.street_key = ANY(CAST(:a_keys AS text[]))
-    ORDER BY ST_Distance(a.geom, b.geom) LIMIT 1
+    SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_point
+    WHERE street_key = ANY(CAST(:keys AS text[])) LIMIT 50000
     """
 )
 _PLACES = text(
@@ -393,13 +386,35 @@ def _intersection_candidates(conn: Connection, first: StreetRef, second: StreetR
         if len(out) >= limit:
             break
     if not out:
-        row = conn.execute(_ADDRESS_CROSSINGS, {"a_keys": a_keys, "b_keys": b_keys}).first()
-        if row is not None and row.gap_m <= 150:
+        crossing = _nearest_points_between(conn, a_keys, b_keys)
+        if crossing is not None and crossing[2] <= 150:
             label = f"{a_keys[0]} & {b_keys[0]}"
-            out.append(_candidate(row.lon, row.lat, "intersection",
+            out.append(_candidate(crossing[0], crossing[1], "intersection",
                                   list(reasons) + ["intersection_from_addresses"],
                                   AddressInfo(None, a_keys[0], None, label, "observed"), label=label))
     return out
+
+
+def _nearest_points_between(conn: Connection, a_keys: list[str],
+                            b_keys: list[str]) -> tuple[float, float, float] | None:
+    """Midpoint of the closest pair of known addresses on two streets, and their gap in metres.
+
+    Done with an STRtree in memory: a KNN join in SQL would scan other streets' points too.
+    """
+    a = conn.execute(_STREET_POINT_SET, {"keys": a_keys}).all()
+    b = conn.execute(_STREET_POINT_SET, {"keys": b_keys}).all()
+    if not a or not b:
+        return None
+    tree = shapely.STRtree(shapely.points([(r.lon, r.lat) for r in b]))
+    a_points = shapely.points([(r.lon, r.lat) for r in a])
+    (ia, ib), _ = tree.query_nearest(a_points, return_distance=True, all_matches=False)
+    best = min(zip(ia, ib, strict=True), key=lambda pair: _metres(a[pair[0]], b[pair[1]]))
+    pa, pb = a[best[0]], b[best[1]]
+    return (pa.lon + pb.lon) / 2, (pa.lat + pb.lat) / 2, _metres(pa, pb)
+
+
+def _metres(p, q) -> float:
+    return math.hypot((p.lon - q.lon) * 92_300, (p.lat - q.lat) * 110_574)
 
 
 def _block_candidates(conn: Connection, street: StreetRef,

@@ -208,7 +208,8 @@ def _decide_areas(conn: Connection, point: tuple[float, float], snap: SnapResult
     by_type: dict[str, list] = defaultdict(list)
     for row in rows:
         by_type[row.type_code].append(row)
-    blockface = _blockface_areas(conn, snap, on) if snap else {}
+    needs_decision = any(len(hits) > 1 for hits in by_type.values())
+    blockface = _blockface_areas(conn, snap, on) if snap and needs_decision else {}
     chosen: list[dict[str, str]] = []
     ambiguities: list[Ambiguity] = []
     for type_code, hits in sorted(by_type.items()):

@@ -13,14 +13,15 @@ WITH sets AS (
 ), pt AS (
     SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g
 )
-SELECT s.type_code, s.vintage, a.code, a.name, a.id AS area_id,
-       MIN(CASE WHEN ST_Covers(p.geom, pt.g) THEN 0
-                ELSE ST_Distance(p.geom::geography, pt.g::geography) END) AS distance_m
-FROM pt
-JOIN area_part p ON ST_DWithin(p.geom, pt.g, CAST(:radius_m AS float8) / 80000.0)
-JOIN sets s ON s.id = p.set_id
-JOIN area a ON a.id = p.area_id
-GROUP BY s.type_code, s.vintage, a.code, a.name, a.id
-HAVING MIN(CASE WHEN ST_Covers(p.geom, pt.g) THEN 0
-                ELSE ST_Distance(p.geom::geography, pt.g::geography) END) <= :radius_m
-ORDER BY s.type_code, distance_m, a.code
+SELECT type_code, vintage, code, name, area_id, distance_m FROM (
+    SELECT s.type_code, s.vintage, a.code, a.name, a.id AS area_id,
+           MIN(CASE WHEN ST_Covers(p.geom, pt.g) THEN 0
+                    ELSE ST_Distance(p.geom::geography, pt.g::geography) END) AS distance_m
+    FROM pt
+    JOIN area_part p ON ST_DWithin(p.geom, pt.g, CAST(:radius_m AS float8) / 80000.0)
+    JOIN sets s ON s.id = p.set_id
+    JOIN area a ON a.id = p.area_id
+    GROUP BY s.type_code, s.vintage, a.code, a.name, a.id
+) AS near
+WHERE distance_m <= :radius_m
+ORDER BY type_code, distance_m, code
