@@ -53,6 +53,16 @@ class Defaults:
     RATE_LIMIT = "30/minute"
     #: Optional raster basemap URL template ({z}/{x}/{y}) for the pages; empty: our own tiles only.
     BASEMAP_URL = ""
+    #: Hotspot DBSCAN distance (metres) between neighbouring requests of one type.
+    HOTSPOT_EPS_M = 50.0
+    #: Per-type DBSCAN distances overriding HOTSPOT_EPS_M: ``code:metres,...`` or a JSON object.
+    HOTSPOT_EPS_BY_TYPE = "graffiti:30,pothole:30,homeless_encampment:100,illegal_dumping:60"
+    #: Fewest requests that make a hotspot cluster (DBSCAN minpoints).
+    HOTSPOT_MIN_POINTS = 5
+    #: Side (metres) of the square Getis-Ord Gi* grid cells.
+    HOTSPOT_CELL_M = 250.0
+    #: Persistence window: a hotspot's distinct active weeks are counted over this many weeks.
+    HOTSPOT_WEEKS = 8
 
 
 def apply_environment(config: Any) -> None:

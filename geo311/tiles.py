@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: Layers served under /tiles/<layer>/..., each backed by ``sql/tile_<layer>.sql``.
-LAYERS = ("streets", "boundaries", "facilities", "requests")
+LAYERS = ("streets", "boundaries", "facilities", "requests", "hotspots")
 #: Deepest zoom accepted (street-level detail ends well before this).
 MAX_ZOOM = 22
 #: Tile coordinate space and the buffer around it, in tile units (the PostGIS defaults).
@@ -46,7 +46,8 @@ STREETS_LOCAL_MIN_ZOOM = 14
 #: Most request points in one tile, newest first; the dispatcher clusters them client-side.
 REQUESTS_PER_TILE = 5000
 #: Browser cache lifetime per layer: reference layers change on reload, requests at any moment.
-CACHE_SECONDS = {"streets": 3600, "boundaries": 3600, "facilities": 3600, "requests": 0}
+CACHE_SECONDS = {"streets": 3600, "boundaries": 3600, "facilities": 3600, "requests": 0,
+                 "hotspots": 0}
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 
 
@@ -119,6 +120,15 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
     elif layer == "boundaries":
         params.update(types=_array(filters.types), vintage=filters.vintage,
                       on=filters.on or today_in_la())
+    elif layer == "hotspots":
+        if not _table_exists(conn, "service_request"):
+            return b""
+        from flask import current_app
+
+        from geo311.hotspots import tile_sql_params
+
+        params.update(tile_sql_params(current_app.config, filters.service_codes,
+                                      filters.statuses, filters.departments))
     else:
         # The request store arrives with its own migration; a database without it has no requests.
         if not _table_exists(conn, "service_request"):

@@ -24,3 +24,5 @@ def init_app(app: Flask) -> None:
     from geo311 import rate_limit
     rate_limit.init_app(app)
     app.register_blueprint(tiles.blueprint, url_prefix="/tiles")
+    from geo311.api import hotspots
+    hotspots.register(app)

@@ -1,0 +1,69 @@
+-- Density clusters of 311 requests: ST_ClusterDBSCAN per service type, in metres (UTM 11N).
+-- Inputs: filters :service_codes, :statuses, :departments (text[] or NULL for any), :area (jsonb
+--   array like [{"type":"CD","code":"10"}] or NULL), :start, :end (timestamptz or NULL, end
+--   exclusive); :eps_codes text[] + :eps_values float8[] (per-type distance, metres) with
+--   :default_eps_m for the rest; :min_points; :weeks_since (timestamptz: start of the persistence
+--   window); :limit.
+-- Output: one row per cluster, largest first: type, counts, dates, distinct active weeks, the
+--   centroid (lon/lat and UTM x/y), radius, zone (hull grown by eps/2) as GeoJSON, street metres
+--   inside the zone (NULL when no street is there).
+-- Relies on: GiST on service_request.location (via ix_service_request_type_requested for type
+--   and date filters), GiST on street_segment.geom.
+-- ST_ClusterDBSCAN reads eps once per window partition; partitions are per service type and eps
+-- is constant inside one, so each type gets its own distance.
+WITH eps AS (
+    SELECT code, eps_m
+    FROM unnest(CAST(:eps_codes AS text[]), CAST(:eps_values AS float8[])) AS t(code, eps_m)
+),
+pts AS (
+    SELECT r.id, r.service_code, r.status, r.requested_at,
+           ST_Transform(r.location, 26911) AS geom,
+           COALESCE(e.eps_m, CAST(:default_eps_m AS float8)) AS eps_m
+    FROM service_request r
+    LEFT JOIN eps e ON e.code = r.service_code
+    WHERE r.location IS NOT NULL
+      AND (CAST(:service_codes AS text[]) IS NULL
+           OR r.service_code = ANY(CAST(:service_codes AS text[])))
+      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
+      AND (CAST(:departments AS text[]) IS NULL
+           OR r.department = ANY(CAST(:departments AS text[])))
+      AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
+      AND (CAST(:start AS timestamptz) IS NULL OR r.requested_at >= CAST(:start AS timestamptz))
+      AND (CAST(:end AS timestamptz) IS NULL OR r.requested_at < CAST(:end AS timestamptz))
+),
+clustered AS (
+    SELECT p.*,
+           ST_ClusterDBSCAN(p.geom, eps => p.eps_m, minpoints => CAST(:min_points AS int))
+               OVER (PARTITION BY p.service_code) AS cid
+    FROM pts p
+),
+clusters AS (
+    SELECT service_code, cid, count(*) AS n,
+           count(*) FILTER (WHERE status <> 'closed') AS open_n,
+           min(requested_at) AS first_at, max(requested_at) AS last_at,
+           count(DISTINCT date_trunc('week', requested_at AT TIME ZONE 'America/Los_Angeles'))
+               FILTER (WHERE requested_at >= CAST(:weeks_since AS timestamptz)) AS weeks_active,
+           max(eps_m) AS eps_m,
+           ST_Collect(geom) AS g,
+           ST_Centroid(ST_Collect(geom)) AS c
+    FROM clustered
+    WHERE cid IS NOT NULL
+    GROUP BY service_code, cid
+),
+zoned AS (
+    SELECT cl.*, ST_Buffer(ST_ConvexHull(cl.g), cl.eps_m / 2) AS zone
+    FROM clusters cl
+    ORDER BY cl.n DESC, cl.last_at DESC
+    LIMIT :limit
+)
+SELECT z.service_code, z.n, z.open_n, z.first_at, z.last_at, z.weeks_active, z.eps_m,
+       ST_X(z.c) AS x_m, ST_Y(z.c) AS y_m,
+       ST_X(ST_Transform(z.c, 4326)) AS lon, ST_Y(ST_Transform(z.c, 4326)) AS lat,
+       ST_MaxDistance(z.c, z.g) AS radius_m,
+       ST_AsGeoJSON(ST_Transform(z.zone, 4326), 6) AS zone_geojson,
+       (SELECT sum(ST_Length(ST_Intersection(ST_Transform(s.geom, 26911), z.zone)))
+        FROM street_segment s
+        WHERE s.geom && ST_Transform(z.zone, 4326)
+          AND ST_Intersects(ST_Transform(s.geom, 26911), z.zone)) AS street_m
+FROM zoned z
+ORDER BY z.n DESC, z.last_at DESC
