@@ -53,6 +53,8 @@ __all__ = [
     "AuditEvent",
     "RequestLocationCorrection",
     "RequestUpdateDetail",
+    "EVENT_KINDS",
+    "RequestEvent",
 ]
 
 WGS84 = 4326
@@ -500,3 +502,35 @@ class RequestUpdateDetail(Base):
     duplicate_of: Mapped[int | None] = mapped_column(BigInteger)
     media_url: Mapped[str | None] = mapped_column(Text)
     correction_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# ---------------------------------------------------------------- live change feed (issue 7)
+#: What an outbox event says happened; ``imported`` is one summary event per bulk import.
+EVENT_KINDS = ("created", "updated", "closed", "merged", "located", "imported")
+
+
+class RequestEvent(Base):
+    """The change feed's outbox: one row per committed change, written in the change's transaction.
+
+    ``id`` is the SSE event id; writers take a transaction-level advisory lock before drawing it
+    (see :mod:`geo311.events`), so ids become visible in order and a reader that resumes from
+    the last id it saw misses nothing. ``payload`` holds public fields only (never ``contact``).
+    """
+
+    __tablename__ = "request_event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="ck_request_event_kind"),
+        Index("ix_request_event_request", "request_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    service_code: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    #: The request's areas at the time of the event (``[{"type": "CD", "code": "1", ...}]``).
+    areas: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    payload: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from geo311.catalogue import myla311_name_map, owner_department_map
 from geo311.db import load_sql
+from geo311.events import record_import
 from geo311.ingest import progress
 from geo311.models import RequestImport, ServiceType
 from geo311.myla311 import LA_TZ, MyLA311Record, RejectedRow, iter_records
@@ -239,6 +240,7 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
             updated=report.updated, rejected=report.rejected,
             summary={**report.agreement(), "unchanged": report.unchanged,
                      "history": report.history, "seconds": round(report.seconds, 2)}))
+    record_import(conn, import_id, inserted=report.inserted, updated=report.updated)
     return report
 
 

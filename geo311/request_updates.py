@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from geo311.audit import record_event
 from geo311.auth import Principal, check_department
 from geo311.errors import BadRequest, Conflict, Forbidden, Geo311Error, NotFound
+from geo311.events import record_update
 from geo311.models import (
     CLOSE_REASONS,
     REQUEST_STATUSES,
@@ -258,6 +259,7 @@ def apply_update(conn: Connection, request_id: int, expected_version: int, chang
                                      principal)
     record_event(principal, "request.update", target=f"request/{request_id}", conn=conn,
                  detail={**change.as_dict(), "from": current.status, "cascaded": cascaded})
+    record_update(conn, request_id, change, cascaded)
     return get_request_state(conn, request_id)
 
 

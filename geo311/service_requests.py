@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from geo311.catalogue import find_service_type_row, route_department
 from geo311.errors import BadRequest, Conflict, Geo311Error, NotFound
+from geo311.events import record_event
 from geo311.geometry import WGS84, parse_coordinate
 from geo311.models import RequestStatusHistory
 from geo311.models import ServiceRequest as RequestRow
@@ -179,6 +180,7 @@ def create_request(conn: Connection, new: NewRequest, *,
     conn.execute(RequestStatusHistory.__table__.insert().values(
         request_id=request_id, at=now, actor=values["channel"], from_status=None,
         to_status="open", reason=None, note="request received", public=True))
+    record_event(conn, request_id, "created")
     return get_request(conn, request_id), True
 
 

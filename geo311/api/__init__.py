@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     staff.register(app)
     from geo311.api import request_updates
     request_updates.register(app)
+    from geo311.api import events
+    events.register(app)
     from geo311 import rate_limit
     rate_limit.init_app(app)
     app.register_blueprint(tiles.blueprint, url_prefix="/tiles")
