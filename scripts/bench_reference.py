@@ -111,7 +111,8 @@ def main() -> int:
     print(f"build pool: {len(pool)} observations from {len(args.files)} files; held out: "
           f"{len(holdout)} verified addresses of {args.holdout.name}")
     header = (f"{'fraction':>8} {'obs':>6} {'addresses':>9} {'ranges':>7} {'build s':>7} "
-              f"{'exact':>6} {'interp/rest':>11} {'interp med m':>12} {'p75 m':>7} "
+              f"{'exact':>6} {'exact med m':>11} {'interp/rest':>11} {'interp med m':>12} "
+              f"{'p75 m':>7} "
               f"{'<=30m':>6} {'<=100m':>6} {'all<=30m':>8} {'all<=100m':>9}")
     print(header)
     engine = get_engine(app)
@@ -129,7 +130,8 @@ def main() -> int:
             transaction.rollback()
         print(f"{fraction:>8.3f} {len(chosen):>6} {report.addresses:>9} "
               f"{sum(report.ranges.values()):>7} {built:>7.1f} {m['exact']:>6.1%} "
-              f"{m['interp_share_of_rest']:>11.1%} {m['interp_median_m']:>12.1f} "
+              f"{m['exact_median_m']:>11.1f} {m['interp_share_of_rest']:>11.1%} "
+              f"{m['interp_median_m']:>12.1f} "
               f"{m['interp_p75_m']:>7.1f} {m['interp_within_30']:>6.1%} "
               f"{m['interp_within_100']:>6.1%} {m['all_within_30']:>8.1%} "
               f"{m['all_within_100']:>9.1%}")
