@@ -14,6 +14,12 @@ __all__ = ["blueprint"]
 blueprint = Blueprint("health", __name__)
 
 
+@blueprint.get("/ping")
+def ping() -> Response:
+    """Liveness only: answers without touching the database (load balancers, benchmarks)."""
+    return jsonify({"ok": True, "version": __version__})
+
+
 @blueprint.get("/health")
 def health() -> Response | tuple[Response, int]:
     """Database reachability and the count of loaded areas per type and vintage."""

@@ -46,20 +46,6 @@ def live_server(la_db_url: str) -> Iterator[str]:
             engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def chromium_browser():
-    """Headless Debian Chromium; the browser tests skip when it is not installed."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def watch() -> PageWatch:
     return PageWatch()

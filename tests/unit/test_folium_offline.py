@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pathlib
 import re
-import shutil
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -174,17 +173,12 @@ def test_inline_assets_reports_a_missing_vendored_file() -> None:
 
 
 @pytest.fixture
-def chromium_page() -> Iterator[Page]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("no system Chromium")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield browser.new_page(viewport={"width": 900, "height": 650})
-        finally:
-            browser.close()
+def chromium_page(chromium_browser) -> Iterator[Page]:
+    page = chromium_browser.new_page(viewport={"width": 900, "height": 650})
+    try:
+        yield page
+    finally:
+        page.close()
 
 
 @pytest.mark.browser
