@@ -228,7 +228,6 @@ def query_features(conn: Connection, f: RequestFilter, *, limit: int,
         raise BadRequest(f"parameter 'sort' must be one of {', '.join(SORTS)}")
     key = _SR.c.updated_at if sort == "updated_at" else _SR.c.requested_at
     descending = sort.startswith("-")
-    query = public_select(feature_json().label("feature"), key.label("k"), _SR.c.id)
     clauses = filter_clauses(f)
     if cursor:
         moment, last_id = decode_cursor(cursor, sort)
@@ -236,7 +235,17 @@ def query_features(conn: Connection, f: RequestFilter, *, limit: int,
             else tuple_(key, _SR.c.id) > tuple_(literal(moment), literal(last_id))
         clauses.append(after)
     order = (key.desc(), _SR.c.id.desc()) if descending else (key.asc(), _SR.c.id.asc())
-    rows = conn.execute(query.where(*clauses).order_by(*order).limit(limit + 1)).all()
+    # Order and cut a narrow (key, id) list first, then build the wide features for that page
+    # only: sorting the features themselves would sort megabytes of text (and spill to disk).
+    page = (
+        select(_SR.c.id, key.label("k"), func.row_number().over(order_by=order).label("rn"))
+        .where(*clauses).order_by(*order).limit(limit + 1).subquery()
+    )
+    rows = conn.execute(
+        public_select(feature_json().label("feature"), page.c.k, page.c.id, page.c.rn)
+        .join_from(_SR, page, page.c.id == _SR.c.id)
+    ).all()
+    rows.sort(key=lambda r: r.rn)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(sort, rows[-1].k, rows[-1].id) if more and rows else None
