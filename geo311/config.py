@@ -53,6 +53,9 @@ class Defaults:
     RATE_LIMIT = "30/minute"
     #: Optional raster basemap URL template ({z}/{x}/{y}) for the pages; empty: our own tiles only.
     BASEMAP_URL = ""
+    #: Signs the staff login session cookie. Empty: a random key per process (logged as a
+    #: warning), so sessions end on restart and differ between workers; set it in production.
+    SECRET_KEY = ""
     #: Hotspot DBSCAN distance (metres) between neighbouring requests of one type.
     HOTSPOT_EPS_M = 50.0
     #: Per-type DBSCAN distances overriding HOTSPOT_EPS_M: ``code:metres,...`` or a JSON object.

@@ -25,6 +25,8 @@ def init_app(app: Flask) -> None:
     events.register(app)
     from geo311 import rate_limit
     rate_limit.init_app(app)
+    from geo311 import sessions
+    sessions.init_app(app)
     app.register_blueprint(tiles.blueprint, url_prefix="/tiles")
     from geo311.api import hotspots
     hotspots.register(app)
