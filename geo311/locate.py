@@ -30,6 +30,7 @@ from geo311.locate_result import (
     Pin,
     SegmentInfo,
 )
+from geo311.reverse_streets import StreetGuess, street_from_addresses
 from geo311.snap import NearbyAddress, SnapResult, nearest_addresses, point_at_number, snap_to_street
 
 __all__ = ["locate_point", "locate_text", "MAX_TEXT_CHARS", "DISTRICT_LINE_M"]
@@ -41,6 +42,10 @@ DISTRICT_LINE_M = 12.0
 #: Types whose ambiguity is worth telling a resident about.
 _AMBIGUITY_TYPES = ("CITY", "CD", "NC", "LAPD", "UNINCORPORATED", "COUNTY_CITY")
 _ADDRESS_POINT_M = 40.0
+#: A known address this close to the pin is the answer outright.
+_UNDER_PIN_M = 12.0
+#: A street whose address line passes this close to the pin can be the pin's street.
+_ADDRESS_LINE_M = 60.0
 
 
 def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = None,
@@ -63,7 +68,8 @@ def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = 
     nearby = nearest_addresses(conn, lon, lat)
     reasons: list[str] = []
     ambiguities: list[Ambiguity] = []
-    address, precision, score, spot = _reverse_address(snaps, nearby, reasons, ambiguities)
+    address, precision, score, spot = _reverse_address(conn, lon, lat, snaps, nearby, reasons,
+                                                       ambiguities)
     segment_snap = _segment_for(snaps, address)
     location = spot or (lon, lat)
     if accuracy_m is not None and accuracy_m > 30:
@@ -107,25 +113,24 @@ def locate_text(conn: Connection, query: str, *, on: date | None = None,
 
 
 # ---------------------------------------------------------------- reverse helpers
-def _reverse_address(snaps: list[SnapResult], nearby: list[NearbyAddress], reasons: list[str],
+def _reverse_address(conn: Connection, lon: float, lat: float, snaps: list[SnapResult],
+                     nearby: list[NearbyAddress], reasons: list[str],
                      ambiguities: list[Ambiguity]):
-    """Pick the address for a pin: a near address point, else the segment's interpolated number."""
-    if nearby and nearby[0].distance_m <= _ADDRESS_POINT_M:
-        best = nearby[0]
-        if best.kind == "observed":
-            reasons.append("observed_address")
-        for other in nearby[1:]:
-            if other.text != best.text and other.distance_m - best.distance_m <= 2.0:
-                ambiguities.append(Ambiguity(
-                    kind="equidistant_address", name=other.text, distance_m=other.distance_m,
-                    why=f"{other.text} is as close to the pin as {best.text}"))
-        if ambiguities:
-            reasons.append("equidistant_addresses")
-        score = 100 - int(best.distance_m) - (5 if best.kind == "observed" else 0)
-        score -= 10 if ambiguities else 0
-        return _address_from_point(best), "address_point", score, (best.lon, best.lat)
-    if snaps and snaps[0].house_number and snaps[0].side:
-        snap = snaps[0]
+    """Pick the address for a pin.
+
+    A known address right under the pin wins. Otherwise the street is the one whose line (its
+    segment, or the line its known addresses draw) passes closest to the pin, and the number is
+    read off that street: from the segment's range, or between the street's known addresses.
+    """
+    if nearby and nearby[0].distance_m <= _UNDER_PIN_M:
+        return _nearest_point_answer(nearby, reasons, ambiguities)
+    guess = street_from_addresses(conn, lon, lat)
+    snap = snaps[0] if snaps else None
+    if guess is not None and guess.distance_m <= _ADDRESS_LINE_M and (
+            snap is None or guess.street_key == snap.street_key
+            or guess.distance_m + 5 < snap.distance_m):
+        return _address_from_guess(guess, reasons)
+    if snap is not None and snap.house_number and snap.side:
         reasons.append("house_number_interpolated")
         zip_code = snap.zip
         text_ = f"{snap.house_number} {snap.street}" + (f", {zip_code}" if zip_code else "")
@@ -133,19 +138,55 @@ def _reverse_address(snaps: list[SnapResult], nearby: list[NearbyAddress], reaso
                               "street_segment", snap.distance_m)
         return address, "interpolated_range", 88 - int(snap.distance_m / 3), (
             snap.snapped_lon, snap.snapped_lat)
+    if nearby and nearby[0].distance_m <= _ADDRESS_POINT_M:
+        return _nearest_point_answer(nearby, reasons, ambiguities)
     if nearby:
         best = nearby[0]
         reasons.append("nearest_address_far")
         score = max(20, 70 - int(best.distance_m / 3))
         return _address_from_point(best), "address_point", score, None
-    if snaps:
-        snap = snaps[0]
+    if snap is not None:
         reasons.append("street_only")
         address = AddressInfo(None, snap.street, snap.zip, snap.street, "street_segment",
                               snap.distance_m)
         return address, "street", max(15, 55 - int(snap.distance_m / 5)), None
     reasons.append("no_street_or_address_nearby")
     return None, "pin", 15, None
+
+
+def _nearest_point_answer(nearby: list[NearbyAddress], reasons: list[str],
+                          ambiguities: list[Ambiguity]):
+    best = nearby[0]
+    if best.kind == "observed":
+        reasons.append("observed_address")
+    for other in nearby[1:]:
+        if other.text != best.text and other.distance_m - best.distance_m <= 2.0:
+            ambiguities.append(Ambiguity(
+                kind="equidistant_address", name=other.text, distance_m=other.distance_m,
+                why=f"{other.text} is as close to the pin as {best.text}"))
+    if ambiguities:
+        reasons.append("equidistant_addresses")
+    score = 100 - int(best.distance_m) - (5 if best.kind == "observed" else 0)
+    score -= 10 if ambiguities else 0
+    return _address_from_point(best), "address_point", score, (best.lon, best.lat)
+
+
+def _address_from_guess(guess: StreetGuess, reasons: list[str]):
+    """The street read from the line of its known addresses, and the number there."""
+    reasons.append("street_from_address_line")
+    if guess.nearest_m <= _UNDER_PIN_M * 1.5:
+        address = AddressInfo(guess.nearest_text.split(" ")[0], guess.street, guess.zip,
+                              guess.nearest_text + (f", {guess.zip}" if guess.zip else ""),
+                              "address_points", guess.nearest_m)
+        return address, "address_point", 90 - int(guess.nearest_m), (
+            guess.nearest_lon, guess.nearest_lat)
+    reasons.append("house_number_interpolated")
+    number = None if guess.house_number is None else str(guess.house_number)
+    text_ = f"{number} {guess.street}" if number else guess.street
+    address = AddressInfo(number, guess.street, guess.zip,
+                          text_ + (f", {guess.zip}" if guess.zip else ""), "address_points",
+                          guess.distance_m)
+    return address, "interpolated_points", max(30, 80 - int(guess.distance_m)), None
 
 
 def _address_from_point(point: NearbyAddress) -> AddressInfo:

@@ -1,0 +1,101 @@
+"""Which street is a pin on, when the only street knowledge is the addresses along it.
+
+Most of the City has no centerline in our data, but it has many known addresses. Sorted by house
+number, the addresses of one street draw that street's line; the pin belongs to the street whose line
+passes closest, not to the single nearest address (which at a corner is often on the cross street).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+
+from geo311.db import load_sql
+from geo311.snap import local_xy
+
+__all__ = ["StreetGuess", "street_from_addresses"]
+
+_BOX_DEG = 0.0035  # about 390 m north-south, 320 m east-west
+
+
+@dataclass(frozen=True)
+class StreetGuess:
+    """The street a pin is on, from the line of its known addresses, with the number there."""
+
+    street_key: str
+    street: str  # as printed: "W SLAUSON AVE"
+    distance_m: float  # pin to the street's address line
+    house_number: int | None
+    zip: str | None
+    nearest_text: str
+    nearest_lon: float
+    nearest_lat: float
+    nearest_m: float
+    points: int
+
+
+def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGuess | None:
+    """Guess the street under a pin from the lines its nearby known addresses draw.
+
+    :param conn: database connection.
+    :param lon: pin longitude.
+    :param lat: pin latitude.
+    :returns: the best guess, or None when no address is near.
+    """
+    rows = conn.execute(load_sql("addresses_near_point"),
+                        {"lon": lon, "lat": lat, "box_deg": _BOX_DEG}).all()
+    if not rows:
+        return None
+    origin = local_xy(lon, lat, lat)
+    streets: dict[tuple[str, str | None], list] = defaultdict(list)
+    for row in rows:
+        streets[(row.street_key, row.pre_dir)].append(row)
+    best: tuple[float, StreetGuess] | None = None
+    for (key, pre_dir), members in streets.items():
+        members.sort(key=lambda r: r.house_number)
+        xy = [_xy(r, origin, lat) for r in members]
+        distance, number = _distance_and_number(xy, [r.house_number for r in members])
+        if len(members) == 1:
+            distance += 10.0  # one address draws no line: trust it less than a street's line
+        nearest_index = min(range(len(xy)), key=lambda i: math.hypot(*xy[i]))
+        near = members[nearest_index]
+        guess = StreetGuess(
+            street_key=key,
+            street=" ".join(p for p in (pre_dir, near.name, near.suffix, near.post_dir) if p),
+            distance_m=distance, house_number=number, zip=near.zip,
+            nearest_text=" ".join(p for p in (str(near.house_number), near.number_suffix, pre_dir,
+                                              near.name, near.suffix, near.post_dir) if p),
+            nearest_lon=near.lon, nearest_lat=near.lat,
+            nearest_m=math.hypot(*xy[nearest_index]), points=len(members),
+        )
+        if best is None or distance < best[0]:
+            best = (distance, guess)
+    return None if best is None else best[1]
+
+
+def _xy(row, origin: tuple[float, float], lat: float) -> tuple[float, float]:
+    x, y = local_xy(row.lon, row.lat, lat)
+    return x - origin[0], y - origin[1]
+
+
+def _distance_and_number(xy: list[tuple[float, float]],
+                         numbers: list[int]) -> tuple[float, int | None]:
+    """Distance from the origin (the pin) to the polyline, and the house number interpolated there."""
+    if len(xy) == 1:
+        return math.hypot(*xy[0]), numbers[0]
+    best = (math.inf, None)
+    for (ax, ay), (bx, by), na, nb in zip(xy, xy[1:], numbers, numbers[1:], strict=False):
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
+        distance = math.hypot(ax + t * dx, ay + t * dy)
+        if distance < best[0]:
+            number = int(round(na + t * (nb - na)))
+            parity_of = na if t < 0.5 else nb
+            if (number - parity_of) % 2:
+                number += 1
+            best = (distance, number)
+    return best
