@@ -1,10 +1,11 @@
 """Load address points: the County/City address layers (CAMS) and LADOT meter block faces.
 
 Files are read in batches (pyogrio Arrow batches for vector files, pandas chunks for CSV), so the
-City's ~1M-point layer streams through the same code as the Venice sample. Rows are normalized
-with :mod:`geo311.address_parse`; rows for one number, street and point (units of a building)
-collapse into one point listing its units. Loading is a dry run unless ``commit``; a committed load
-replaces every row of the same ``source`` with one ``COPY`` in the caller's transaction.
+City's ~1M-point layer streams through the same code as the Venice sample: each batch of address
+rows is COPYed to a temporary stage, and one INSERT collapses the rows of one number, street and
+point (units of a building) into one point listing its units. Meter block faces (a few thousand)
+are aggregated in memory. Loading is a dry run unless ``commit``; a committed load replaces every
+row of the same ``source`` in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS, Transformer
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import StreetRef, street_key
@@ -81,6 +82,43 @@ _CAMS_NAME_PARTS = ("PreMod", "PreType", "StArticle")  # "OLD", "VIA", "DEL" bef
 _CAMS_ATTRS = ("AIN", "Source", "SourceID", "MADRank", "NumPrefix", "PostMod", "Zip4", "HSE_ID",
                "PIN", "PIND", "HSE_NBR_SFX", "ASGN_STTS_IND", "ENG_DIST", "CNCL_DIST")
 
+# The stage holds one file's rows for the transaction; the collapse keeps each key's first row,
+# listing the units of its rows. A session-private temp table, so concurrent loads never meet.
+_STAGE_COLUMNS = ["seq", "collapse_key", *_ADDRESS_COLUMNS]
+_STAGE_DROP = text("DROP TABLE IF EXISTS pg_temp.address_stage")
+_STAGE_CREATE = text(
+    """
+    CREATE TEMP TABLE address_stage (
+        seq bigint, collapse_key text, source text, source_id text, kind text,
+        house_number integer, number_suffix text, pre_dir text, name text, suffix text,
+        post_dir text, unit text, zip text, community text, full_address text, street_key text,
+        confidence double precision, observations integer, attrs jsonb,
+        geom geometry(Point, 4326)
+    ) ON COMMIT DROP
+    """
+)
+_STAGE_COLLAPSE = text(
+    """
+    INSERT INTO address_point (source, source_id, kind, house_number, number_suffix, pre_dir,
+        name, suffix, post_dir, unit, zip, community, full_address, street_key, confidence,
+        observations, attrs, geom)
+    SELECT f.source, f.source_id, f.kind, f.house_number, f.number_suffix, f.pre_dir, f.name,
+           f.suffix, f.post_dir, CASE WHEN g.n = 1 THEN f.unit END, f.zip, f.community,
+           f.full_address, f.street_key, f.confidence, f.observations,
+           CASE WHEN g.n = 1 THEN f.attrs
+                ELSE f.attrs || jsonb_build_object('rows', g.n)
+                     || CASE WHEN g.units IS NULL THEN '{}'::jsonb
+                             ELSE jsonb_build_object('units', to_jsonb(g.units)) END
+           END,
+           f.geom
+    FROM (SELECT collapse_key, count(*) AS n, min(seq) AS first_seq,
+                 array_agg(DISTINCT unit ORDER BY unit) FILTER (WHERE unit IS NOT NULL) AS units
+          FROM address_stage GROUP BY collapse_key) AS g
+    JOIN address_stage AS f ON f.seq = g.first_seq
+    ORDER BY g.first_seq
+    """
+)
+
 
 @dataclass
 class Batch:
@@ -101,15 +139,6 @@ class _Meter:
     lat: float
     row: int
     meta: dict[str, Any]
-
-
-@dataclass
-class _Point:
-    """One address point being built; rows that collapse into it add units."""
-
-    row: tuple[Any, ...]
-    units: list[str] = field(default_factory=list)
-    rows: int = 1
 
 
 def load_addresses(conn: Connection, path: str | Path, *, fmt: str = "auto",
@@ -137,13 +166,15 @@ def load_addresses(conn: Connection, path: str | Path, *, fmt: str = "auto",
         raise ValueError(f"unknown address format {fmt!r}; use one of {', '.join(ADDRESS_FORMATS)}")
     report = LoadReport(name=f"{path.name} (addresses, {fmt}, source {source})")
     stream = _counted(_chain(first, batches), report)
-    rows = _cams_rows(source, stream, report) if fmt == "cams" else _meter_rows(
-        source, stream, report)
-    report.loaded = len(rows)
-    if commit:
-        conn.execute(delete(AddressPoint).where(AddressPoint.source == source))
-        copy_rows(conn, "address_point", _ADDRESS_COLUMNS, rows)
-        report.committed = True
+    if fmt == "cams":
+        _load_cams(conn, source, stream, report, commit)
+    else:
+        rows = _meter_rows(source, stream, report)
+        report.loaded = len(rows)
+        if commit:
+            conn.execute(delete(AddressPoint).where(AddressPoint.source == source))
+            copy_rows(conn, "address_point", _ADDRESS_COLUMNS, rows)
+    report.committed = commit
     report.seconds = time.monotonic() - started
     return report
 
@@ -311,63 +342,75 @@ def _chain(first: Batch | None, rest: Iterator[Batch]) -> Iterator[Batch]:
 # ---------------------------------------------------------------- CAMS / City addresses
 
 
-def _cams_rows(source: str, batches: Iterator[Batch], report: LoadReport) -> list[tuple[Any, ...]]:
-    points: dict[tuple[Any, ...], _Point] = {}
+def _load_cams(conn: Connection, source: str, batches: Iterator[Batch], report: LoadReport,
+               commit: bool) -> None:
+    """Stream CAMS rows: each batch is COPYed to a temporary stage, then one INSERT collapses
+    the rows of one number, street and point (a building's units) into one address point."""
+    seen: set[int] = set()  # hashes of collapse keys: counts points without holding the rows
+    if commit:
+        conn.execute(_STAGE_DROP)
+        conn.execute(_STAGE_CREATE)
+    for rows in _cams_batches(source, batches, report):
+        seen.update(hash(row[1]) for row in rows)
+        if commit:
+            copy_rows(conn, "address_stage", _STAGE_COLUMNS, rows)
+    report.loaded = len(seen)
+    if commit:
+        conn.execute(delete(AddressPoint).where(AddressPoint.source == source))
+        report.loaded = conn.execute(_STAGE_COLLAPSE).rowcount
+        conn.execute(_STAGE_DROP)
+
+
+def _cams_batches(source: str, batches: Iterator[Batch], report: LoadReport
+                  ) -> Iterator[list[tuple[Any, ...]]]:
+    """Stage rows (seq, collapse key, address_point columns...) for each batch of the file."""
+    seq = 0
     for batch in batches:
         cols = batch.columns
-        get = {part: cols.text(*names) for part, names in _CAMS.items()}
-        numbers = cols.ints(*_CAMS["number"])
+        texts = {part: cols.text(*names) for part, names in _CAMS.items()}
+        names = texts["name"]
         leading = [cols.text(name) for name in _CAMS_NAME_PARTS if cols.has(name)]
+        if leading:  # CAMS splits "VIA DOLCE", "DEL REY" into PreType/StArticle + StreetName
+            names = [" ".join(p for p in parts if p) for parts in zip(*leading, names, strict=True)]
         extra = [(name.lower(), cols.values(name)) for name in _CAMS_ATTRS if cols.has(name)]
+        keys = [key for key, _ in extra]
+        extras = zip(*(values for _, values in extra), strict=True) if extra else None
         cities = [cols.text(name) for name in ("PCITY1", "PCITY2", "PCITY3") if cols.has(name)]
-        for i in range(cols.length):
+        postal = zip(*cities, strict=True) if cities else None
+        rows: list[tuple[Any, ...]] = []
+        for i, (number, fraction, pre, name, suffix, post, unit_type, unit, zip_code, community,
+                ident, lon, lat, problem) in enumerate(zip(
+                cols.ints(*_CAMS["number"]), texts["fraction"], texts["pre_dir"], names,
+                texts["suffix"], texts["post_dir"], texts["unit_type"], texts["unit"],
+                texts["zip"], texts["community"], texts["id"], batch.lon.tolist(),
+                batch.lat.tolist(), batch.problems, strict=True)):
+            row_extra = next(extras) if extras is not None else ()
+            row_postal = next(postal) if postal is not None else ()
             row_number = batch.first_row + i
-            key_text = get["id"][i] or ""
-            name_words = [part[i] or "" for part in leading] + [get["name"][i] or ""]
-            street = street_parts(get["pre_dir"][i], " ".join(name_words).strip(),
-                                  get["suffix"][i], get["post_dir"][i])
-            number = numbers[i]
+            street = _street_fields(pre, name, suffix, post)
             if number is None:
-                report.reject(row_number, "no house number", key_text)
-                continue
-            if street is None:
-                report.reject(row_number, "no street name", key_text)
-                continue
-            if batch.problems[i]:
-                report.reject(row_number, batch.problems[i] or "", key_text)
-                continue
-            fraction = get["fraction"][i]
-            lon, lat = float(batch.lon[i]), float(batch.lat[i])
-            unit = " ".join(p for p in (get["unit_type"][i], get["unit"][i]) if p) or None
-            key = (number, fraction, street, lon, lat)  # units of a building share its point
-            point = points.get(key)
-            if point is not None:
-                point.rows += 1
-                if unit:
-                    point.units.append(unit)
-                continue
-            attrs = {name: values[i] for name, values in extra if values[i] is not None}
-            postal = [c[i] for c in cities if c[i]]
-            if postal:
-                attrs["postal_cities"] = postal
-            row = _address_row(source, key_text or str(row_number), "address", number, fraction,
-                               street, unit, get["zip"][i], get["community"][i], 1.0, attrs,
-                               lon, lat)
-            points[key] = _Point(row=row, units=[unit] if unit else [])
-    return [_with_units(point) for point in points.values()]
-
-
-def _with_units(point: _Point) -> tuple[Any, ...]:
-    if point.rows == 1:
-        return point.row
-    row = list(point.row)
-    attrs = dict(row[16])
-    attrs["rows"] = point.rows
-    if point.units:
-        attrs["units"] = sorted(set(point.units), key=_natural)
-    row[9] = None  # a collapsed point is the building; its units are listed in attrs
-    row[16] = attrs
-    return tuple(row)
+                report.reject(row_number, "no house number", ident or "")
+            elif street is None:
+                report.reject(row_number, "no street name", ident or "")
+            elif problem:
+                report.reject(row_number, problem, ident or "")
+            else:
+                attrs = {k: v for k, v in zip(keys, row_extra, strict=True) if v is not None}
+                cities_here = [c for c in row_postal if c]
+                if cities_here:
+                    attrs["postal_cities"] = cities_here
+                house = f"{number} {fraction}" if fraction else str(number)
+                full = f"{house} {street[4]}"
+                seq += 1
+                rows.append((
+                    seq, f"{full}|{lon!r}|{lat!r}",  # units of a building share its point
+                    source, (ident or str(row_number))[:64], "address", number,
+                    fraction[:16] if fraction else None, *street[:4],
+                    (f"{unit_type} {unit}" if unit_type and unit else unit or unit_type),
+                    _zip(zip_code), community, full, street[5], 1.0, 1, attrs,
+                    f"SRID={WGS84};POINT({lon!r} {lat!r})",
+                ))
+        yield rows
 
 
 # ---------------------------------------------------------------- LADOT meter block faces
@@ -466,6 +509,17 @@ def _address_row(source: str, source_id: str, kind: str, number: int, fraction: 
     )
 
 
+@lru_cache(maxsize=131072)
+def _street_fields(pre: str | None, name: str | None, suffix: str | None, post: str | None
+                   ) -> tuple[str | None, str, str | None, str | None, str, str] | None:
+    """(pre_dir, name, suffix, post_dir, label, street_key) of a street given in parts."""
+    street = street_parts(pre, name, suffix, post)
+    if street is None:
+        return None
+    return (street.pre_dir, street.name, street.suffix, street.post_dir, _label(street),
+            _key(street))
+
+
 @lru_cache(maxsize=65536)
 def _key(street: StreetRef) -> str:
     return street_key(street.name, street.suffix)
@@ -476,12 +530,9 @@ def _label(street: StreetRef) -> str:
     return street.label()
 
 
+@lru_cache(maxsize=4096)
 def _zip(value: str | None) -> str | None:
     if not value:
         return None
     digits = value.split(".")[0].split("-")[0].strip()
     return digits.zfill(5)[:10] if digits.isdigit() and int(digits) else None
-
-
-def _natural(text: str) -> tuple[Any, ...]:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
