@@ -38,6 +38,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_group)
     from geo311.duplicates import duplicates_group
     app.cli.add_command(duplicates_group)
+    from geo311.pack import pack_command
+    app.cli.add_command(pack_command)
 
 
 def main() -> None:

@@ -203,7 +203,7 @@ def gi_star(local_sum: float, n_cells: int, total: float, sum_sq: float,
     :param total: requests over the grid.
     :param sum_sq: sum of squared cell counts.
     :param weight_sum: neighbourhood size (9 for a 3x3 queen neighbourhood).
-    :returns: the z-score; 0.0 when the grid has no variance.
+    :returns: the z-score; 0.0 when the grid has no variance or is a single neighbourhood.
     """
     n = n_cells
     if n < 2:
@@ -212,7 +212,10 @@ def gi_star(local_sum: float, n_cells: int, total: float, sum_sq: float,
     variance = sum_sq / n - mean * mean
     if variance <= 0:
         return 0.0
-    denominator = math.sqrt(variance) * math.sqrt((n * weight_sum - weight_sum**2) / (n - 1))
+    spread = (n * weight_sum - weight_sum**2) / (n - 1)
+    if spread <= 0:  # every cell is in every neighbourhood (a 3x3 grid): nothing to compare
+        return 0.0
+    denominator = math.sqrt(variance) * math.sqrt(spread)
     return (local_sum - mean * weight_sum) / denominator
 
 

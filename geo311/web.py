@@ -23,3 +23,5 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(blueprint)
     app.register_blueprint(pages.blueprint)
+    from geo311 import council
+    app.register_blueprint(council.blueprint)

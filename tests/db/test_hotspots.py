@@ -166,6 +166,7 @@ def test_gi_star_formula_matches_a_hand_computation():
     expected = (20 - 9 * mean) / (s * math.sqrt((n * 9 - 81) / (n - 1)))
     assert gi_star(20, n, total, sum_sq) == pytest.approx(expected)
     assert gi_star(5, 1, 5, 25) == 0.0
+    assert gi_star(5, 9, 5, 25) == 0.0  # one cell and its margin: a single neighbourhood
 
 
 def test_filters_by_area_and_dates(app, conn):
