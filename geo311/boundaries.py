@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from geo311.db import load_sql
+from geo311.db import driver_cursor, load_driver_sql, load_sql
 from geo311.errors import BadRequest, NotFound
 from geo311.models import Area, BoundarySet
 
@@ -78,11 +78,15 @@ def areas_at_point(conn: Connection, lon: float, lat: float, on: date | None = N
     :param types: restrict to these type codes.
     :returns: hits ordered by type and code.
     """
-    rows = conn.execute(
-        load_sql("areas_at_point"),
-        {"lon": lon, "lat": lat, "on": on or today_in_la(), "types": list(types) if types else None},
-    )
-    return [AreaHit(r.type_code, r.code, r.name, r.vintage) for r in rows]
+    with driver_cursor(conn) as cursor:
+        cursor.execute(
+            load_driver_sql("areas_at_point"),
+            {"lon": lon, "lat": lat, "on": on or today_in_la(), "types": list(types) if types else None},
+            prepare=True,  # the hottest query of the service: plan once per connection
+        )
+        rows = cursor.fetchall()
+    return [AreaHit(type_code, code, name, vintage)
+            for type_code, vintage, code, name, _area_id in rows]
 
 
 def areas_at_points(conn: Connection, points: Sequence[tuple[float | None, float | None]],
@@ -102,18 +106,18 @@ def areas_at_points(conn: Connection, points: Sequence[tuple[float | None, float
         if len(dates) != len(points):
             raise ValueError("dates must have one entry per point")
         day_list = [d or today for d in dates]
-    rows = conn.execute(
-        load_sql("areas_at_points"),
-        {
-            "lons": [p[0] for p in points],
-            "lats": [p[1] for p in points],
-            "dates": day_list,
-            "types": list(types) if types else None,
-        },
-    )
+    params = {
+        "lons": [p[0] for p in points],
+        "lats": [p[1] for p in points],
+        "dates": day_list,
+        "types": list(types) if types else None,
+    }
+    with driver_cursor(conn) as cursor:
+        cursor.execute(load_driver_sql("areas_at_points"), params)
+        rows = cursor.fetchall()
     result: list[list[AreaHit]] = [[] for _ in points]
-    for r in rows:
-        result[r.idx - 1].append(AreaHit(r.type_code, r.code, r.name, r.vintage))
+    for idx, type_code, vintage, code, name in rows:
+        result[idx - 1].append(AreaHit(type_code, code, name, vintage))
     return result
 
 

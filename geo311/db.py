@@ -20,6 +20,8 @@ __all__ = [
     "get_conn",
     "load_sql",
     "make_engine",
+    "load_driver_sql",
+    "driver_cursor",
 ]
 
 
@@ -94,3 +96,25 @@ def load_sql(name: str) -> TextClause:
     """
     source = resources.files("geo311.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
     return text(source)
+
+
+@cache
+def load_driver_sql(name: str) -> str:
+    """``geo311/sql/<name>.sql`` with its ``:name`` binds turned into psycopg ``%(name)s`` ones.
+
+    For the few hot queries run straight on the psycopg connection as server-side prepared
+    statements (no SQL compilation per call); comments are dropped.
+
+    Example: ``WHERE id = :id`` becomes ``WHERE id = %(id)s``.
+    """
+    import re
+
+    source = resources.files("geo311.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    body = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("--"))
+    body = body.replace("%", "%%")
+    return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", body)
+
+
+def driver_cursor(conn: Connection):
+    """A psycopg cursor on the same connection (and transaction) as ``conn``."""
+    return conn.connection.driver_connection.cursor()
