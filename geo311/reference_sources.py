@@ -152,6 +152,7 @@ class MyLA311FileSource:
 
     def _observation(self, record: MyLA311Record, has_flag: bool) -> Observation | None:
         parsed = _parse(record.address or "")
+        number: int | None
         if parsed.kind == "address" and parsed.street and parsed.house_number:
             number, fraction = parsed.house_number, parsed.house_fraction
             pre_dir, name, suffix = parsed.street.pre_dir, parsed.street.name, parsed.street.suffix
