@@ -7,6 +7,7 @@ district line lists both districts and is decided by the side of the street when
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date
 
@@ -156,10 +157,12 @@ def _reverse_address(conn: Connection, lon: float, lat: float, snaps: list[SnapR
 
 def _nearest_point_answer(nearby: list[NearbyAddress], reasons: list[str],
                           ambiguities: list[Ambiguity]):
-    best = nearby[0]
+    best = _preferred_name(nearby)
     if best.kind == "observed":
         reasons.append("observed_address")
-    for other in nearby[1:]:
+    for other in nearby:
+        if other is best or _same_spot(other, best):
+            continue  # another name of the same address point (PCH = Lincoln Blvd = SR 1)
         if other.text != best.text and other.distance_m - best.distance_m <= 2.0:
             ambiguities.append(Ambiguity(
                 kind="equidistant_address", name=other.text, distance_m=other.distance_m,
@@ -169,6 +172,21 @@ def _nearest_point_answer(nearby: list[NearbyAddress], reasons: list[str],
     score = 100 - int(best.distance_m) - (5 if best.kind == "observed" else 0)
     score -= 10 if ambiguities else 0
     return _address_from_point(best), "address_point", score, (best.lon, best.lat)
+
+
+_ROUTE_ALIAS = re.compile(r"^(?:[NSEW] )?(?:PCH|HIGHWAY|ROUTE|SR|STATE ROUTE|STATE HWY|CA)\b")
+
+
+def _preferred_name(nearby: list[NearbyAddress]) -> NearbyAddress:
+    """Of the names one address point carries, the City's own (observed in 311) and not a route alias."""
+    first = nearby[0]
+    same = [a for a in nearby if _same_spot(a, first)]
+    return min(same, key=lambda a: (a.kind != "observed", bool(_ROUTE_ALIAS.match(a.street)),
+                                    a.distance_m))
+
+
+def _same_spot(a: NearbyAddress, b: NearbyAddress) -> bool:
+    return abs(a.distance_m - b.distance_m) < 0.5 and a.house_number == b.house_number
 
 
 def _address_from_guess(guess: StreetGuess, reasons: list[str]):
