@@ -16,7 +16,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
@@ -68,7 +68,7 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue | None = None,
     """
     cat = catalogue or load_catalogue(directory)
     for dept in cat.departments:
-        values = {
+        values: dict[str, Any] = {
             "code": dept.code,
             "name_en": dept.name_en,
             "name_es": dept.name_es,
@@ -97,7 +97,7 @@ def sync_catalogue(conn: Connection, catalogue: Catalogue | None = None,
         _upsert(conn, ServiceType, values, "code")
     conn.execute(delete(RoutingRule))
     for rule in cat.routing_rules:
-        conn.execute(RoutingRule.__table__.insert().values(
+        conn.execute(insert(RoutingRule).values(
             service_code=rule.service_code, area_type=rule.area_type, area_code=rule.area_code,
             department=rule.department, priority=rule.priority,
         ))
@@ -126,7 +126,7 @@ def route_department(conn: Connection, service_code: str,
     :raises BadRequest: unknown ``service_code``.
     """
     pairs = _area_pairs(areas)
-    area_match = RoutingRule.area_type.is_(None)
+    area_match: ColumnElement[bool] = RoutingRule.area_type.is_(None)
     if pairs:
         in_area = tuple_(RoutingRule.area_type, RoutingRule.area_code).in_(pairs)
         area_match = or_(area_match, in_area)
@@ -181,7 +181,8 @@ def _area_pairs(areas: Iterable[Any] | Mapping[str, str] | None) -> list[tuple[s
         if isinstance(area, Mapping):
             pairs.append((str(area["type"]), str(area["code"])))
         else:
-            pairs.append((str(area.type), str(area.code)))
+            hit: Any = area
+            pairs.append((str(hit.type), str(hit.code)))
     return pairs
 
 

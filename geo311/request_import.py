@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from geo311.catalogue import myla311_name_map, owner_department_map
@@ -214,7 +214,7 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
     started = time.perf_counter()
     report = ImportReport(files=[str(p) for p in paths])
     import_id = conn.execute(
-        RequestImport.__table__.insert().values(files=report.files).returning(
+        insert(RequestImport).values(files=report.files).returning(
             RequestImport.id)).scalar_one()
     report.import_id = import_id
     conn.execute(text(_STAGE_DDL))
@@ -346,6 +346,7 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     from psycopg import sql
 
     raw = conn.connection.driver_connection
+    assert raw is not None, "the connection is open"
     points: dict[tuple[float, float, date], int] = {}
     with raw.cursor() as cursor:
         cursor.execute("TRUNCATE request_stage")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, Text, cast, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
@@ -40,8 +41,8 @@ __all__ = [
 
 #: Orders a list can take; each pairs with ``id`` for a stable keyset cursor.
 SORTS = ("-requested_at", "requested_at", "updated_at")
-_SR = ServiceRequest.__table__
-_ST = ServiceType.__table__
+_SR = typing.cast(Table, ServiceRequest.__table__)
+_ST = typing.cast(Table, ServiceType.__table__)
 _MAX_LIST = 50
 
 
@@ -241,10 +242,10 @@ def query_features(conn: Connection, f: RequestFilter, *, limit: int,
         select(_SR.c.id, key.label("k"), func.row_number().over(order_by=order).label("rn"))
         .where(*clauses).order_by(*order).limit(limit + 1).subquery()
     )
-    rows = conn.execute(
+    rows = list(conn.execute(
         public_select(feature_json().label("feature"), page.c.k, page.c.id, page.c.rn)
         .join_from(_SR, page, page.c.id == _SR.c.id)
-    ).all()
+    ))
     rows.sort(key=lambda r: r.rn)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -8,14 +8,12 @@ routed department are stored beside it. ``contact`` is private and never leaves 
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
 
@@ -26,6 +24,14 @@ from geo311.geometry import WGS84, parse_coordinate
 from geo311.models import RequestStatusHistory
 from geo311.models import ServiceRequest as RequestRow
 from geo311.request_query import feature_json, public_select
+from geo311.request_validation import (
+    DESCRIPTION_MAX_CHARS,
+    MEDIA_URL_MAX_CHARS,
+    clean_contact,
+    clean_text,
+    is_url,
+    validate_attributes,
+)
 
 __all__ = [
     "CHANNELS",
@@ -40,19 +46,12 @@ __all__ = [
     "etag_for",
 ]
 
-DESCRIPTION_MAX_CHARS = 4000
-MEDIA_URL_MAX_CHARS = 2000
 #: Where a request came from; ``import`` is reserved for ``geo311 load requests``.
 CHANNELS = ("api", "open311", "web", "mobile", "phone", "email", "crew", "council", "social")
 _PIN_SOURCES = ("gps", "map", "typed")
-_CONTACT_FIELDS = ("name", "first_name", "last_name", "email", "phone", "device_id",
-                   "account_id")
-_CONTACT_MAX_CHARS = 200
-_STRING_MAX_CHARS = 500
 _KEY_MAX_CHARS = 200
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_SR = RequestRow.__table__
+_SR = cast(Table, RequestRow.__table__)
+_HISTORY = cast(Table, RequestStatusHistory.__table__)
 
 
 class Unprocessable(Geo311Error):
@@ -168,16 +167,17 @@ def create_request(conn: Connection, new: NewRequest, *,
         "version": 1,
         "idempotency_key": key,
     }
-    statement = insert(_SR).values(**row).returning(_SR.c.id)
+    statement = insert(_SR).values(**row)
     if key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    request_id = conn.execute(statement).scalar_one_or_none()
+    request_id = conn.execute(statement.returning(_SR.c.id)).scalar_one_or_none()
     if request_id is None:  # a concurrent create with this key committed first
+        assert key is not None  # without a key there is no conflict to lose
         existing = _find_by_key(conn, key)
         if existing is None:  # pragma: no cover - the conflicting row cannot vanish
             raise Conflict("the Idempotency-Key is in use by a request being created; retry")
         return _same_submission(existing, new), False
-    conn.execute(RequestStatusHistory.__table__.insert().values(
+    conn.execute(insert(_HISTORY).values(
         request_id=request_id, at=now, actor=values["channel"], from_status=None,
         to_status="open", reason=None, note="request received", public=True))
     record_event(conn, request_id, "created")
@@ -215,42 +215,6 @@ def get_request_feature(conn: Connection, request_id: int) -> tuple[str, int]:
     return row.feature, row.version
 
 
-def validate_attributes(definitions: list[dict[str, Any]], given: Mapping[str, Any],
-                        service_code: str) -> dict[str, Any]:
-    """Check attribute answers against a service's Open311 definitions.
-
-    >>> defs = [{"code": "n", "datatype": "number", "required": True, "variable": True}]
-    >>> validate_attributes(defs, {"n": "3"}, "x")
-    {'n': 3}
-
-    :param definitions: the stored ``service_type.attributes``.
-    :param given: answers by attribute code (lists for multivaluelist).
-    :returns: the answers, typed (numbers as numbers, lists as lists).
-    :raises BadRequest: naming the attribute.
-    """
-    if not isinstance(given, Mapping):
-        raise BadRequest("field 'attributes' must be an object of attribute code to value")
-    by_code = {d["code"]: d for d in definitions}
-    unknown = sorted(set(given) - set(by_code))
-    if unknown:
-        raise BadRequest(f"attribute '{str(unknown[0])[:64]}' is not asked for {service_code}; "
-                         f"its attributes are: {', '.join(by_code) or 'none'}")
-    clean: dict[str, Any] = {}
-    for code, definition in by_code.items():
-        value = given.get(code)
-        empty = value is None or value == "" or value == []
-        if not definition.get("variable", True):
-            if not empty:
-                raise BadRequest(f"attribute '{code}' is information only and takes no value")
-            continue
-        if empty:
-            if definition.get("required"):
-                raise BadRequest(f"attribute '{code}' is required for {service_code}")
-            continue
-        clean[code] = _attribute_value(definition, value)
-    return clean
-
-
 # ---------------------------------------------------------------- helpers
 _PUBLIC_COLUMNS = (
     _SR.c.id, _SR.c.external_id, _SR.c.service_code, _SR.c.status, _SR.c.close_reason,
@@ -271,12 +235,12 @@ def _validated(conn: Connection, new: NewRequest) -> dict[str, Any]:
         raise BadRequest(f"unknown service_code {code[:64]!r}")
     attributes = validate_attributes(list(service.attributes or []), new.attributes or {}, code)
     has_pin = new.lon is not None or new.lat is not None
+    lon: float | None = None
+    lat: float | None = None
     if has_pin:
         lon = parse_coordinate(new.lon, "lon", -180.0, 180.0)
         lat = parse_coordinate(new.lat, "lat", -90.0, 90.0)
-    elif isinstance(new.address, str) and new.address.strip():
-        lon = lat = None
-    else:
+    elif not (isinstance(new.address, str) and new.address.strip()):
         raise BadRequest("a location is required: send 'lon' and 'lat', or 'address'")
     accuracy = None
     if new.accuracy_m is not None:
@@ -284,9 +248,9 @@ def _validated(conn: Connection, new: NewRequest) -> dict[str, Any]:
     pin_source = new.pin_source or ("map" if has_pin else "typed")
     if pin_source not in _PIN_SOURCES:
         raise BadRequest(f"field 'pin_source' must be one of {', '.join(_PIN_SOURCES)}")
-    description = _optional_text(new.description, "description", DESCRIPTION_MAX_CHARS)
-    media_url = _optional_text(new.media_url, "media_url", MEDIA_URL_MAX_CHARS)
-    if media_url and not _URL.match(media_url):
+    description = clean_text(new.description, "description", DESCRIPTION_MAX_CHARS)
+    media_url = clean_text(new.media_url, "media_url", MEDIA_URL_MAX_CHARS)
+    if media_url and not is_url(media_url):
         raise BadRequest("field 'media_url' must be an http or https URL")
     if new.channel not in CHANNELS:
         raise BadRequest(f"field 'channel' must be one of {', '.join(CHANNELS)}")
@@ -302,7 +266,7 @@ def _validated(conn: Connection, new: NewRequest) -> dict[str, Any]:
         "description": description,
         "media_url": media_url,
         "channel": new.channel,
-        "contact": _contact(new.contact),
+        "contact": clean_contact(new.contact),
         "anonymous": new.anonymous,
     }
 
@@ -329,86 +293,6 @@ def _locate(conn: Connection, new: NewRequest, values: dict[str, Any]) -> Any:
             f"{where} is not in the City of Los Angeles ({jurisdiction.name}): "
             f"{jurisdiction.responsible} is responsible. {jurisdiction.contact}".strip())
     return result
-
-
-def _attribute_value(definition: dict[str, Any], value: Any) -> Any:
-    code, datatype = definition["code"], definition.get("datatype", "string")
-    keys = [v["key"] for v in definition.get("values") or []]
-    if datatype == "number":
-        if isinstance(value, bool):
-            raise BadRequest(f"attribute '{code}' must be a number")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise BadRequest(f"attribute '{code}' must be a number, got {str(value)[:40]!r}") \
-                from None
-        if not math.isfinite(number):
-            raise BadRequest(f"attribute '{code}' must be a finite number")
-        return int(number) if number.is_integer() else number
-    if datatype == "singlevaluelist":
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if not isinstance(value, str) or value not in keys:
-            raise BadRequest(f"attribute '{code}' must be one of {', '.join(keys)}, "
-                             f"got {str(value)[:40]!r}")
-        return value
-    if datatype == "multivaluelist":
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list) or not items:
-            raise BadRequest(f"attribute '{code}' must be a list of {', '.join(keys)}")
-        items = [str(i).strip() for i in items]
-        wrong = [i for i in items if i not in keys]
-        if wrong:
-            raise BadRequest(f"attribute '{code}': {wrong[0][:40]!r} is not one of "
-                             f"{', '.join(keys)}")
-        return list(dict.fromkeys(items))
-    if datatype == "datetime":
-        try:
-            return datetime.fromisoformat(str(value).replace("Z", "+00:00")).isoformat()
-        except ValueError:
-            raise BadRequest(f"attribute '{code}' must be an ISO date-time, "
-                             f"got {str(value)[:40]!r}") from None
-    limit = DESCRIPTION_MAX_CHARS if datatype == "text" else _STRING_MAX_CHARS
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise BadRequest(f"attribute '{code}' must be text")
-    text_value = str(value).strip()
-    if len(text_value) > limit:
-        raise BadRequest(f"attribute '{code}' is limited to {limit} characters")
-    return text_value
-
-
-def _optional_text(value: Any, name: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"field '{name}' must be text")
-    value = value.strip()
-    if len(value) > limit:
-        raise BadRequest(f"field '{name}' is limited to {limit:,} characters, got {len(value):,}")
-    return value or None
-
-
-def _contact(value: Any) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise BadRequest("field 'contact' must be an object with name, email and phone")
-    unknown = sorted(set(value) - set(_CONTACT_FIELDS))
-    if unknown:
-        raise BadRequest(f"field 'contact.{str(unknown[0])[:40]}' is not accepted; "
-                         f"use {', '.join(_CONTACT_FIELDS)}")
-    clean = {}
-    for name in _CONTACT_FIELDS:
-        item = value.get(name)
-        if item is None or item == "":
-            continue
-        if not isinstance(item, str) or len(item) > _CONTACT_MAX_CHARS:
-            raise BadRequest(f"field 'contact.{name}' must be text of at most "
-                             f"{_CONTACT_MAX_CHARS} characters")
-        clean[name] = item.strip()
-    if "email" in clean and not _EMAIL.match(clean["email"]):
-        raise BadRequest("field 'contact.email' is not an e-mail address")
-    return clean or None
 
 
 def _idempotency_key(key: str | None) -> str | None:

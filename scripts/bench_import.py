@@ -184,13 +184,14 @@ def _to_postgis(url: str, path: Path) -> float:
 def _geo311(env: dict[str, str], path: Path) -> tuple[float, int]:
     """Run the CLI; returns (rows/s as it reports, peak RSS in KiB of that process)."""
     process = subprocess.Popen([GEO311, "load", "requests", str(path), "--commit"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
         sys.exit(f"geo311 load requests failed:\n{output}")
-    first = output.splitlines()[0]
-    print("  " + "\n  ".join(output.splitlines()[:3]), flush=True)
+    lines = [line for line in output.splitlines() if line.startswith(("requests:", "  "))]
+    first = lines[0]
+    print("  " + "\n  ".join(lines[:3]), flush=True)
     rate = float(re.search(r"\(([\d,]+) rows/s\)", first)[1].replace(",", ""))  # type: ignore[index]
     return rate, usage.ru_maxrss
 
