@@ -24,6 +24,7 @@ from typing import IO, Protocol, runtime_checkable
 
 from pyproj import Transformer
 from sqlalchemy import column, select, table, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import parse_query
@@ -249,8 +250,9 @@ class RequestTableSource:
     """Rows of the ``service_request`` table: address text and raw pin (``pin_lon``, ``pin_lat``).
 
     Only pins independent of our geocoder are read (:data:`REQUEST_PIN_SOURCES`): a pin placed by
-    locating the typed address would feed the build its own output. Yields nothing (with a note in
-    ``stats``) while the table does not exist.
+    locating the typed address would feed the build its own output. Imported rows the City marked
+    ``AddressVerified=N`` (kept in ``external``) are skipped, as in the files. Yields nothing (with
+    a note in ``stats``) while the table does not exist.
     """
 
     kind = "service_request"
@@ -271,10 +273,14 @@ class RequestTableSource:
             return
         requests = table("service_request", column("external_id"), column("address"),
                          column("zip"), column("pin_lon"), column("pin_lat"),
-                         column("pin_source"), column("requested_at"), column("id"))
+                         column("pin_source"), column("requested_at"), column("id"),
+                         column("external", JSONB))
+        labels = requests.c.external
         query = select(requests.c.id, requests.c.external_id, requests.c.address, requests.c.zip,
                        requests.c.pin_lon, requests.c.pin_lat, requests.c.pin_source,
-                       requests.c.requested_at)
+                       requests.c.requested_at,
+                       labels["address_verified"].astext.label("verified"),
+                       labels["approximate_address"].astext.label("approximate"))
         # Per statement: Connection.execution_options would change the caller's connection.
         rows = self.conn.execute(query.execution_options(yield_per=_CHUNK))
         for row in rows:
@@ -285,11 +291,16 @@ class RequestTableSource:
             if row.pin_lon is None or row.pin_lat is None or not row.address:
                 self.stats.skipped["no address or pin"] += 1
                 continue
+            if row.verified == "false":
+                self.stats.skipped["address not verified"] += 1
+                continue
             parsed = _parse(row.address)
             if parsed.kind != "address" or parsed.street is None or not parsed.house_number:
                 self.stats.skipped["no house number and street"] += 1
                 continue
             trust = TRUST["request_import" if row.pin_source == "import" else "request_gps"]
+            if row.approximate == "true":
+                trust = TRUST["myla311_approximate"]
             self.stats.usable += 1
             yield Observation(
                 house_number=parsed.house_number, number_suffix=parsed.house_fraction,

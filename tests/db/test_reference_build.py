@@ -179,6 +179,8 @@ def test_exclude_leaves_a_files_addresses_out_even_from_the_request_table(
     _add_request(conn, "1-REF-B01", "301 W TESTA ST, 90099", _expected(301))  # B's row, imported
     _add_request(conn, "1-NEW-0001", "401 W TESTA ST, 90099", _expected(401))
     _add_request(conn, "1-NEW-0002", "421 W TESTA ST, 90099", _expected(421), pin_source="typed")
+    _add_request(conn, "1-NEW-0003", "441 W TESTA ST, 90099", _expected(441),
+                 external={"address_verified": False})
     sources, held = select_sources(tmp_path, conn, files=[FILE_A, FILE_B, CITATIONS],
                                    exclude=[FILE_B])
     assert [s.name for s in sources] == ["myla311_ref_a", "citations_ref", "service_request"]
@@ -186,9 +188,11 @@ def test_exclude_leaves_a_files_addresses_out_even_from_the_request_table(
     points = _points(conn)
     assert ("TESTA ST", "W", 301) not in points
     assert points[("TESTA ST", "W", 101)].attrs["sources"] == {"myla311_ref_a": 1}
-    assert ("TESTA ST", "W", 401) in points and ("TESTA ST", "W", 421) not in points
+    assert ("TESTA ST", "W", 401) in points
+    assert ("TESTA ST", "W", 421) not in points and ("TESTA ST", "W", 441) not in points
     table = report.sources[-1]
-    assert (table.read, table.usable, table.held_out) == (3, 2, 1)
+    assert (table.read, table.usable, table.held_out) == (4, 2, 1)
+    assert table.skipped == {"pin source typed": 1, "address not verified": 1}
     between = interpolate_from_observed(conn, 270, "TESTA ST", "W", None)
     assert [n.house_number for n in between.neighbours] == [250, 401]  # not B's 301
     both = build_reference(conn, _sources(FILE_A, FILE_B) + [RequestTableSource(conn)],
@@ -214,7 +218,7 @@ def test_cli_dry_run_prints_counts_per_source(runner) -> None:
 
 
 def _add_request(conn: Connection, external_id: str, address: str, lonlat: tuple[float, float],
-                 pin_source: str = "import") -> None:
+                 pin_source: str = "import", external: dict | None = None) -> None:
     if conn.execute(select(func.count()).select_from(ServiceType)).scalar_one() == 0:
         conn.execute(insert(Department).values(code="REFTEST", name_en="Test", name_es="Prueba"))
         conn.execute(insert(ServiceType).values(code="reftest", name_en="Test", name_es="Prueba",
@@ -224,5 +228,5 @@ def _add_request(conn: Connection, external_id: str, address: str, lonlat: tuple
     conn.execute(insert(ServiceRequest).values(
         external_id=external_id, service_code=code, address=address, pin_lon=lonlat[0],
         pin_lat=lonlat[1], pin_source=pin_source, channel="import", requested_at=now,
-        updated_at=now,
+        updated_at=now, external=external or {"address_verified": True},
     ))
