@@ -3,8 +3,8 @@
 Observations (:mod:`geo311.reference_sources`) are keyed by street (``street_key`` and
 direction), house number and ZIP. Citations carry no ZIP and rarely a direction, so each takes
 them from the nearest observation of the same street within :data:`INFER_M`. Repeated
-observations of one address merge to their median point after dropping those more than
-:data:`OUTLIER_M` from it; a whole address is dropped when it is far from every one of its
+observations of one address merge to the median point of their most trusted tier after dropping
+those more than :data:`OUTLIER_M` from it; a whole address is dropped when it is far from all its
 neighbouring numbers on the street while they agree with each other. The survivors become
 ``address_point`` rows of kind ``observed``; consecutive observed numbers on one street side
 become ``street_range`` rows that :func:`interpolate_from_observed` interpolates along.
