@@ -4,7 +4,9 @@
 --   comment inside "hits" is replaced by geo311/sql/areas_at_points.sql, so districts follow the
 --   same vintage rule as every other lookup (each record's own date).
 -- Rules: last row of the batch wins for a repeated SRNumber; a row whose source hash is unchanged
---   writes nothing; a newer row (updated_at) overwrites, an older one only fills gaps; the raw pin
+--   writes nothing; a newer row (updated_at) overwrites, an older one only fills gaps, and so does
+--   a snapshot row (no dates of its own: it never changes a stored record's status, and a full
+--   record always replaces what a snapshot stored); the raw pin
 --   is never overwritten; history gets "open" (+ the closing status) for new rows and a row for
 --   every status change of an existing one, all with actor 'import'.
 -- Output: one row of counts (inserted, updated, distinct_rows, history, CD/NC agreement).
@@ -54,21 +56,27 @@ up AS (
            CAST(:import_id AS integer)
     FROM src
     ON CONFLICT (external_id) DO UPDATE SET
-        service_code = CASE WHEN EXCLUDED.updated_at >= sr.updated_at
+        service_code = CASE WHEN NOT (EXCLUDED.external ? 'requested_at_estimated') AND (
+                 EXCLUDED.updated_at >= sr.updated_at OR sr.external ? 'requested_at_estimated')
                             THEN EXCLUDED.service_code ELSE sr.service_code END,
-        status = CASE WHEN EXCLUDED.updated_at >= sr.updated_at
+        status = CASE WHEN NOT (EXCLUDED.external ? 'requested_at_estimated') AND (
+                 EXCLUDED.updated_at >= sr.updated_at OR sr.external ? 'requested_at_estimated')
                       THEN EXCLUDED.status ELSE sr.status END,
-        close_reason = CASE WHEN EXCLUDED.updated_at >= sr.updated_at
+        close_reason = CASE WHEN NOT (EXCLUDED.external ? 'requested_at_estimated') AND (
+                 EXCLUDED.updated_at >= sr.updated_at OR sr.external ? 'requested_at_estimated')
                             THEN EXCLUDED.close_reason ELSE sr.close_reason END,
-        closed_at = CASE WHEN EXCLUDED.updated_at >= sr.updated_at
+        closed_at = CASE WHEN NOT (EXCLUDED.external ? 'requested_at_estimated') AND (
+                 EXCLUDED.updated_at >= sr.updated_at OR sr.external ? 'requested_at_estimated')
                          THEN COALESCE(EXCLUDED.closed_at, sr.closed_at)
                          ELSE COALESCE(sr.closed_at, EXCLUDED.closed_at) END,
         address = COALESCE(sr.address, EXCLUDED.address),
         zip = COALESCE(sr.zip, EXCLUDED.zip),
-        department = CASE WHEN EXCLUDED.updated_at >= sr.updated_at
+        department = CASE WHEN NOT (EXCLUDED.external ? 'requested_at_estimated') AND (
+                 EXCLUDED.updated_at >= sr.updated_at OR sr.external ? 'requested_at_estimated')
                           THEN COALESCE(EXCLUDED.department, sr.department)
                           ELSE COALESCE(sr.department, EXCLUDED.department) END,
-        agency_responsible = CASE WHEN EXCLUDED.updated_at >= sr.updated_at
+        agency_responsible = CASE WHEN NOT (EXCLUDED.external ? 'requested_at_estimated') AND (
+                 EXCLUDED.updated_at >= sr.updated_at OR sr.external ? 'requested_at_estimated')
                                   THEN COALESCE(EXCLUDED.agency_responsible, sr.agency_responsible)
                                   ELSE COALESCE(sr.agency_responsible, EXCLUDED.agency_responsible)
                              END,
@@ -84,11 +92,14 @@ up AS (
                      THEN sr.areas
                      WHEN EXCLUDED.areas = '[]' THEN sr.areas
                      ELSE EXCLUDED.areas END,
+        -- A snapshot's labels never override a full record's (existing keys win).
         external = CASE WHEN EXCLUDED.external ? 'requested_at_estimated'
-                        THEN sr.external || (EXCLUDED.external - 'requested_at_estimated')
+                        THEN (EXCLUDED.external - 'requested_at_estimated') || sr.external
                         ELSE (sr.external || EXCLUDED.external) - 'requested_at_estimated' END,
         channel = CASE WHEN sr.channel = 'import' THEN EXCLUDED.channel ELSE sr.channel END,
-        updated_at = GREATEST(sr.updated_at, EXCLUDED.updated_at),
+        updated_at = CASE WHEN EXCLUDED.external ? 'requested_at_estimated' THEN sr.updated_at
+                          WHEN sr.external ? 'requested_at_estimated' THEN EXCLUDED.updated_at
+                          ELSE GREATEST(sr.updated_at, EXCLUDED.updated_at) END,
         anonymous = EXCLUDED.anonymous OR sr.anonymous,
         version = sr.version + 1,
         import_hash = EXCLUDED.import_hash,

@@ -201,3 +201,30 @@ def test_area_types_option_chooses_what_areas_hold(import_app, run):
 def test_bad_as_of_is_a_usage_error(run):
     result = run(str(IN_CITY), "--as-of", "July")
     assert result.exit_code == 2 and "--as-of" in result.output
+
+
+def test_a_snapshot_never_reopens_a_full_record_and_a_full_record_replaces_a_snapshot(
+        import_app, run, tmp_path):
+    full = IN_CITY.read_text().splitlines()[:2]  # 1-900000001: closed in January 2018
+    snapshot = tmp_path / "open_requests_2018_06.json"
+    snapshot.write_text('[{"srnumber": "1-900000001", "requesttype": "Bulky Items", '
+                        '"latitude": 34.03, "longitude": -118.23}]')
+    closed_csv = tmp_path / "full.csv"
+    closed_csv.write_text("\n".join(full) + "\n")
+
+    def state():
+        with import_app.app_context(), get_engine().connect() as conn:
+            row = conn.execute(select(ServiceRequest).where(
+                ServiceRequest.external_id == "1-900000001")).one()
+        return row.status, row.requested_at.year, row.requested_at.month, row.pin_lat
+
+    assert run(str(closed_csv), "--commit").exit_code == 0
+    assert run(str(snapshot), "--commit").exit_code == 0
+    assert state() == ("closed", 2018, 1, 34.02)  # snapshot filled nothing, reopened nothing
+    with import_app.app_context(), get_engine().begin() as conn:
+        conn.execute(text("TRUNCATE service_request, request_status_history CASCADE"))
+    assert run(str(snapshot), "--commit").exit_code == 0
+    assert state() == ("open", 2018, 6, 34.03)
+    assert run(str(closed_csv), "--commit").exit_code == 0
+    status, year, month, lat = state()
+    assert (status, year, month) == ("closed", 2018, 1) and lat == 34.03  # raw pin kept
