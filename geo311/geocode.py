@@ -234,18 +234,19 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
             if side is None:
                 continue
             line = shapely.from_wkb(seg.wkb)
-            fraction, anchored = _anchored_fraction(conn, seg.id, match.key, start, end, number)
+            fraction, anchored, chance = _anchored_fraction(conn, seg.id, match.key, start, end,
+                                                            number)
             lon, lat = point_at_fraction(line, fraction, side)
             why = reasons + ["house_number_interpolated"]
             if anchored:
                 why.append("range_anchored_by_addresses")
-            range_scale = 1.0 if anchored else 0.8
+            range_scale = chance / 0.72
             why += _direction_reasons(query.street, seg.pre_dir, match.pre_dirs)
             why += _zip_reasons(query.zip, zip_code)
             street = seg.full_name
             out.append(_candidate(lon, lat, "interpolated_range", why, AddressInfo(
                 str(number), street, zip_code, f"{number} {street}" + (f", {zip_code}" if zip_code else ""),
-                "street_segment")))
+                "street_segment"), scale=range_scale))
         if not points:
             out += _neighbour_interpolation(conn, query, match, reasons)
         block = number - number % 100
@@ -305,14 +306,18 @@ _ANCHORS = text(
 
 
 def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, end: int,
-                       number: int) -> tuple[float, bool]:
+                       number: int) -> tuple[float, bool, float]:
     """Where a number falls along a segment, using known addresses on it as anchors.
 
     A block's range (e.g. 3000-3098) is wider than its real numbers (3001-3045), so pure range
     interpolation drifts; known points of the same side pin the scale down between them.
+
+    :returns: ``(fraction, anchored, chance)``: chance is the expected share within 30 m, higher
+        when two real addresses close in number bracket the one asked for.
     """
     rows = conn.execute(_ANCHORS, {"id": segment_id, "key": key, "low": min(start, end),
                                    "high": max(start, end), "number": number}).all()
+    ends = {start, end}
     anchors = [(start, 0.0), (end, 1.0)] + [(r.house_number, float(r.fraction)) for r in rows]
     ascending = end >= start
     anchors.sort(key=lambda a: a[0] if ascending else -a[0])
@@ -323,8 +328,11 @@ def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, 
     for (n0, f0), (n1, f1) in zip(kept, kept[1:]):
         if min(n0, n1) <= number <= max(n0, n1) and n0 != n1:
             fraction = f0 + (number - n0) / (n1 - n0) * (f1 - f0)
-            return fraction, len(kept) > 2
-    return (0.5 if end == start else (number - start) / (end - start)), False
+            real = (n0 not in ends) + (n1 not in ends)
+            gap = abs(n1 - n0)
+            chance = {2: max(0.45, 0.9 - gap / 200.0), 1: 0.62, 0: 0.5}[real]
+            return fraction, len(kept) > 2, chance
+    return (0.5 if end == start else (number - start) / (end - start)), False, 0.5
 
 
 _STREET_POINTS = text(
