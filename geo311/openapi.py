@@ -470,6 +470,10 @@ _POST_FORM = {
 #: its own with ``OPERATIONS.update(...)`` when it is registered (see geo311/api/staff.py).
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     # ---- geo311's own API
+    ("/api/v1/ping", "get"): {
+        "summary": "Liveness only: answers without touching the database.",
+        "responses": {"200": _ok("Alive", {"type": "object"})},
+    },
     ("/api/v1/health", "get"): {
         "summary": "Database reachability and the loaded areas per type and vintage.",
         "responses": {"200": _ok("Healthy", {"type": "object"}),
