@@ -203,7 +203,8 @@ def district_stats(conn: Connection, district: District, *, as_of: datetime,
     close_binds = {**binds, "since": as_of - timedelta(days=CLOSE_WINDOW_DAYS)}
     close_times = [CloseTime(row.service_code, int(row.closed), round(row.median_days, 1),
                              round(row.p90_days, 1))
-                   for row in conn.execute(load_sql("council_close_times"), close_binds)]
+                   for row in conn.execute(load_sql("council_close_times"), close_binds)
+                   if row.closed]  # the overall row exists even when nothing closed
     oldest_rows = conn.execute(load_sql("council_oldest_open"),
                                {**binds, "limit": oldest, "staff": staff})
     oldest_open = [OldRequest(

@@ -31,3 +31,21 @@ def test_dispatch_page_renders_tiles_filters_and_heatmap(page, watch, live_serve
     serious = [f"{v['id']}: {v['help']}" for v in violations
                if v["impact"] in ("serious", "critical")]
     assert serious == []
+
+
+def test_dispatch_hotspots_age_and_district_filters_and_live_toggle(page, watch, live_server,
+                                                                     artifacts):
+    page.goto(live_server + "/dispatch")
+    page.wait_for_function("document.querySelectorAll('#hotspot-list li').length > 0")
+    page.locator("#f-cd").select_option("10")
+    page.locator("#f-age").select_option("30")
+    with page.expect_request(lambda r: "/api/v1/hotspots" in r.url and "area_code=10" in r.url):
+        page.get_by_role("button", name="Apply filters").click()
+    page.locator("#f-live").check()
+    page.wait_for_function("document.querySelector('#live-status').textContent.includes('Live')")
+    page.screenshot(path=str(artifacts / "dispatch-filters.png"), full_page=True)
+    page.locator("#f-live").uncheck()
+    assert watch.external_requests == [] and watch.console_errors == []
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []

@@ -32,6 +32,23 @@
     return params;
   }
 
+  /* Age and council district / NC filters: /api/v1/requests and /api/v1/hotspots take them
+   * (area_type/area_code, end = the last day a request may be from); the tile layer does not,
+   * so while one is set the map shows the filtered clusters instead of the tile points. */
+  function areaAgeParams(params) {
+    var nc = form.elements.nc.value.trim(), cd = form.elements.cd.value, age = form.elements.age.value;
+    if (nc) { params.set("area_type", "NC"); params.set("area_code", nc); }
+    else if (cd) { params.set("area_type", "CD"); params.set("area_code", cd); }
+    if (age) {
+      var end = new Date(Date.now() - Number(age) * 86400000);
+      params.set("end", end.toISOString().slice(0, 10));
+    }
+    return params;
+  }
+  function narrowed() {
+    return Boolean(form.elements.nc.value.trim() || form.elements.cd.value || form.elements.age.value);
+  }
+
   var streets = grid("/tiles/streets/{z}/{x}/{y}.mvt",
     { streets: { weight: 1.5, color: "#8a8a8a", opacity: 0.9 } }).addTo(map);
   var districts = grid("/tiles/boundaries/{z}/{x}/{y}.mvt?type=CD",
@@ -54,12 +71,21 @@
     }
   }, { minZoom: 15 }).addTo(map);
 
+  function hotspotsUrl() {
+    var query = filterParams().toString();
+    return "/tiles/hotspots/{z}/{x}/{y}.mvt" + (query ? "?" + query : "");
+  }
+  var hotspotTiles = grid(hotspotsUrl(), {
+    hotspots: { weight: 2, color: "#a4161a", fill: true, fillColor: "#a4161a", fillOpacity: 0.25 }
+  }).addTo(map);
+
   var clusters = L.markerClusterGroup({ disableClusteringAtZoom: 17, maxClusterRadius: 50 });
   map.addLayer(clusters);
   var heat = L.heatLayer([], { radius: 20, blur: 15, max: 1.0 });
 
   L.control.layers(null, {
-    [t.layer_requests]: points, [t.layer_clusters]: clusters, [t.layer_facilities]: facilities,
+    [t.layer_requests]: points, [t.layer_clusters]: clusters, [t.layer_hotspots]: hotspotTiles,
+    [t.layer_facilities]: facilities,
     [t.layer_cd]: districts, [t.layer_nc]: councils, [t.layer_streets]: streets
   }, { collapsed: false }).addTo(map);
 
@@ -68,7 +94,7 @@
   function refreshList() {
     var mine = ++sequence;
     var b = map.getBounds();
-    var params = filterParams();
+    var params = areaAgeParams(filterParams());
     params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
       .map(function (v) { return v.toFixed(6); }).join(","));
     params.set("limit", "1000");
@@ -89,16 +115,91 @@
       .catch(function () { if (mine === sequence) { count.textContent = ""; } });
   }
 
+  var hotspotList = document.getElementById("hotspot-list");
+  var hotspotSequence = 0;
+  function refreshHotspots() {
+    var mine = ++hotspotSequence;
+    var params = areaAgeParams(filterParams());
+    params.set("limit", "10");
+    fetch("/api/v1/hotspots?" + params.toString(), { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { hotspots: [] }; })
+      .then(function (body) {
+        if (mine !== hotspotSequence) { return; }
+        hotspotList.textContent = "";
+        (body.hotspots || []).forEach(function (h) {
+          var item = document.createElement("li");
+          var link = document.createElement("a");
+          link.href = "#map";
+          link.textContent = t.hotspot_item.replace("{type}", h.service_code)
+            .replace("{count}", h.count).replace("{weeks}", h.weeks_active)
+            .replace("{window}", h.weeks_window);
+          link.addEventListener("click", function () { map.setView([h.lat, h.lon], 17); });
+          item.appendChild(link);
+          hotspotList.appendChild(item);
+        });
+        if (!hotspotList.children.length) {
+          var none = document.createElement("li");
+          none.textContent = t.hotspots_none;
+          hotspotList.appendChild(none);
+        }
+      })
+      .catch(function () { /* the hotspot tiles still show */ });
+  }
+
+  function applyFilters() {
+    points.setUrl(requestsUrl());
+    hotspotTiles.setUrl(hotspotsUrl());
+    if (narrowed()) { map.removeLayer(points); } else if (!map.hasLayer(points)) { points.addTo(map); }
+    refreshList();
+    refreshHotspots();
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    points.setUrl(requestsUrl());
-    refreshList();
+    applyFilters();
+    if (live) { startLive(); }
+  });
+
+  /* Live updates: /api/v1/events (Server-Sent Events) with the type/department/status/area
+   * filters; each event redraws the request tiles and refreshes the list in view (debounced).
+   * EventSource reconnects by itself and resumes with Last-Event-ID. */
+  var liveToggle = document.getElementById("f-live");
+  var liveStatus = document.getElementById("live-status");
+  var live = null, received = 0, pending = null;
+  function startLive() {
+    stopLive();
+    var params = filterParams();
+    var cd = form.elements.cd.value, nc = form.elements.nc.value.trim();
+    if (nc) { params.set("area_type", "NC"); params.set("area_code", nc); }
+    else if (cd) { params.set("area_type", "CD"); params.set("area_code", cd); }
+    live = new EventSource("/api/v1/events?" + params.toString());
+    liveStatus.textContent = t.live_on.replace("{n}", received);
+    ["created", "updated", "closed", "merged", "located", "imported"].forEach(function (kind) {
+      live.addEventListener(kind, function () {
+        received += 1;
+        liveStatus.textContent = t.live_on.replace("{n}", received);
+        if (pending) { clearTimeout(pending); }
+        pending = setTimeout(function () {
+          pending = null;
+          points.redraw();
+          hotspotTiles.redraw();
+          refreshList();
+        }, 500);
+      });
+    });
+  }
+  function stopLive() {
+    if (live) { live.close(); live = null; }
+  }
+  liveToggle.addEventListener("change", function () {
+    if (liveToggle.checked) { startLive(); } else { stopLive(); liveStatus.textContent = t.live_off; }
   });
   heatToggle.addEventListener("change", function () {
     if (heatToggle.checked) { heat.addTo(map); } else { map.removeLayer(heat); }
   });
   map.on("moveend", refreshList);
   refreshList();
+  refreshHotspots();
 
   window.geo311Map = map;
 })();
