@@ -1,0 +1,133 @@
+"""HTTP: /api/v1/locate, /api/v1/locate/batch, /api/v1/autocomplete; the geopy geocoder; geocode CSV."""
+
+from __future__ import annotations
+
+import csv
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+BERENDO = (-118.294017712, 34.0676390557)  # 356 S Berendo St, the City's geocode
+
+
+def test_reverse_answer_has_raw_pin_snapped_segment_and_districts(la_client):
+    answer = la_client.get(f"/api/v1/locate?lon={BERENDO[0]}&lat={BERENDO[1]}&date=2018-01-01").get_json()
+    assert answer["pin"] == {"lon": BERENDO[0], "lat": BERENDO[1], "accuracy_m": None}
+    assert answer["segment"]["street"] == "S BERENDO ST"
+    assert {answer["segment"]["from_street"], answer["segment"]["to_street"]} == {"W 3RD ST", "W 4TH ST"}
+    assert answer["segment"]["side_compass"] == "east"
+    areas = {a["type"]: a for a in answer["areas"]}
+    assert areas["CD"]["code"] == "10" and areas["CD"]["vintage"] == "2012"
+    assert areas["NC"]["code"] == "55"
+    assert answer["jurisdiction"]["inside_city"] is True
+    assert "Berendo" in answer["description"] and "Council District 10" in answer["description"]
+
+
+@pytest.fixture(scope="module")
+def catalogue(la_engine):
+    """The service catalogue in the real-LA database (idempotent sync, as the first run does)."""
+    from geo311.catalogue import sync_catalogue
+
+    with la_engine.begin() as conn:
+        sync_catalogue(conn)
+
+
+def test_forward_address_and_service_code_add_the_department(la_client, catalogue):
+    response = la_client.get("/api/v1/locate?q=356 S Berendo St, 90020&service_code=bulky_items")
+    answer = response.get_json()
+    assert response.status_code == 200, answer
+    assert answer["precision"] in ("address_point", "interpolated_range", "interpolated_points")
+    assert answer["score"] >= 50
+    assert abs(answer["location"]["lon"] - BERENDO[0]) < 0.0006
+    assert abs(answer["location"]["lat"] - BERENDO[1]) < 0.0006
+    assert answer["department"]["code"] == "LASAN"
+
+
+def test_spanish_description(la_client):
+    answer = la_client.get(f"/api/v1/locate?lon={BERENDO[0]}&lat={BERENDO[1]}&lang=es").get_json()
+    assert "Distrito del Concejo" in answer["description"]
+
+
+def test_outside_the_city_names_who_is_responsible(la_client):
+    answer = la_client.get("/api/v1/locate?lon=-118.4912&lat=34.0195").get_json()  # Santa Monica
+    assert answer["jurisdiction"]["inside_city"] is False
+    assert answer["jurisdiction"]["name"] == "Santa Monica"
+    assert "outside_city" in answer["reasons"]
+
+
+def test_pin_in_the_ocean_is_an_honest_no_match(la_client):
+    answer = la_client.get("/api/v1/locate?lon=-118.7&lat=33.7").get_json()
+    assert answer["score"] == 0 and answer["location"] is None and answer["pin"]["lon"] == -118.7
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [("q=", "q"), ("q=" + "x" * 2000, "q"), ("lon=nan&lat=34", "lon"), ("lon=-118&lat=95", "lat"),
+     ("lon=-118.3", "lat"), ("", "q"), ("q=main&lon=-118&lat=34", "q"),
+     ("lon=-118.3&lat=34.06&accuracy_m=-5", "accuracy_m"), ("q=main&date=2018-02-31", "date")],
+)
+def test_bad_input_is_a_400_naming_the_parameter(la_client, query, parameter):
+    response = la_client.get(f"/api/v1/locate?{query}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["ok"] is False and f"'{parameter}'" in body["error"]
+
+
+def test_batch_answers_each_query_and_reports_bad_ones_in_place(la_client):
+    body = {"queries": [{"q": "356 S Berendo St"}, {"lon": BERENDO[0], "lat": BERENDO[1]},
+                        {"lon": "x", "lat": 34}]}
+    results = la_client.post("/api/v1/locate/batch", json=body).get_json()["results"]
+    assert len(results) == 3
+    assert results[0]["location"] is not None and results[1]["segment"] is not None
+    assert results[2]["status"] == 400 and "queries[2]" in results[2]["error"]
+
+
+def test_batch_refuses_more_than_1000_queries(la_client):
+    response = la_client.post("/api/v1/locate/batch", json={"queries": [{"q": "a"}] * 1001})
+    assert response.status_code == 400 and "1000" in response.get_json()["error"]
+
+
+def test_autocomplete_streets_addresses_intersections_and_spanish_places(la_client):
+    def texts(q):
+        return [r["text"] for r in la_client.get(f"/api/v1/autocomplete?q={q}").get_json()["results"]]
+
+    assert "BERENDO ST" in texts("bere")
+    assert any("BERENDO" in t for t in texts("356 s bere"))
+    assert any("&" in t for t in texts("wilshire %26 ver"))
+    assert any("Library" in t or "Branch" in t or "LIBRARY" in t.upper() for t in texts("biblioteca"))
+    assert len(texts("a")) == 0
+    assert len(texts("s")) <= 10
+
+
+@pytest.fixture
+def live_url(la_app):
+    server = make_server("127.0.0.1", 0, la_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_geopy_geocoder_returns_locations_with_the_full_answer(live_url):
+    from geo311.geopy_geocoder import Geo311
+
+    geocoder = Geo311(base_url=live_url, timeout=30)
+    found = geocoder.geocode("356 S Berendo St, 90020")
+    assert abs(found.longitude - BERENDO[0]) < 0.0006 and "areas" in found.raw
+    reverse = geocoder.reverse((BERENDO[1], BERENDO[0]))
+    assert "BERENDO" in reverse.address.upper()
+    assert geocoder.geocode("zzzz qqqq xxxx") is None
+
+
+def test_geocode_csv_adds_columns_and_keeps_bad_rows(la_app, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("id,address\n1,356 S Berendo St\n2,\n3,zzzz qqqq\n", encoding="utf-8")
+    target = tmp_path / "out.csv"
+    result = la_app.test_cli_runner().invoke(args=["geocode", str(source), str(target)])
+    assert result.exit_code == 0, result.output
+    with target.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["geo311_cd"] == "13" or rows[0]["geo311_cd"] == "10"
+    assert rows[1]["geo311_error"] and rows[2]["geo311_score"] == "0"
