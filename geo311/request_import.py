@@ -109,6 +109,8 @@ class ImportReport:
     nc_agree: int = 0
     committed: bool = False
     seconds: float = 0.0
+    #: Wall time of the COPY + upsert statements (on the worker thread, overlapping the reading).
+    database_seconds: float = 0.0
     import_id: int | None = None
 
     def reject(self, file: str, line: int, reason: str) -> None:
@@ -140,6 +142,9 @@ class ImportReport:
             f"{self.inserted:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged; "
             f"{self.history:,} history rows; rejected {self.rejected:,}",
         ]
+        if self.seconds:
+            out.append(f"  database work (COPY, districts, upsert) {self.database_seconds:.1f}s, "
+                       "overlapping the reading")
         share = self.agreement()
         if self.cd_total:
             out.append(f"  districts at each record's date vs the City's labels: CD "
@@ -345,6 +350,7 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     """COPY one batch into the stage table and upsert it (runs on the worker thread)."""
     from psycopg import sql
 
+    started = time.perf_counter()
     raw = conn.connection.driver_connection
     assert raw is not None, "the connection is open"
     points: dict[tuple[float, float, date], int] = {}
@@ -375,6 +381,7 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     report.cd_agree += counts.cd_agree
     report.nc_total += counts.nc_total
     report.nc_agree += counts.nc_agree
+    report.database_seconds += time.perf_counter() - started
 
 
 def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
