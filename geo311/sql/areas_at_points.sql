@@ -1,7 +1,8 @@
 -- Set-based form of areas_at_point for imports: many points, each with its own date, in one statement.
 -- Inputs: :lons, :lats (float8[]), :dates (date[]), :types (text[] or NULL for all).
 -- Output: idx (1-based position in the arrays), type_code, vintage, code, name.
--- Relies on the GiST index on area_part.geom; the vintage choice is made once per distinct date.
+-- Relies on the GiST index on area_part (set_id, geom) (btree_gist), so each point probes only the
+-- chosen sets' parts; the vintage choice is made once per distinct date.
 WITH pts AS (
     SELECT t.idx, t.d, ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) AS g
     FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[]), CAST(:dates AS date[]))
@@ -23,7 +24,7 @@ choice AS (
 )
 SELECT DISTINCT pts.idx, c.type_code, c.vintage, a.code, a.name
 FROM pts
-JOIN area_part p ON ST_Covers(p.geom, pts.g)
-JOIN choice c ON c.d = pts.d AND c.set_id = p.set_id
+JOIN choice c ON c.d = pts.d
+JOIN area_part p ON p.set_id = c.set_id AND ST_Covers(p.geom, pts.g)
 JOIN area a ON a.id = p.area_id
 ORDER BY pts.idx, c.type_code, a.code
