@@ -19,6 +19,7 @@ from geo311.snap import local_xy
 __all__ = ["StreetGuess", "street_from_addresses"]
 
 _BOX_DEG = 0.0035  # about 390 m north-south, 320 m east-west
+_NEAREST = 250  # enough to draw every street near the pin, even on dense blocks
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
     :returns: the best guess, or None when no address is near.
     """
     rows = conn.execute(load_sql("addresses_near_point"),
-                        {"lon": lon, "lat": lat, "box_deg": _BOX_DEG}).all()
+                        {"lon": lon, "lat": lat, "box_deg": _BOX_DEG, "k": _NEAREST}).all()
     if not rows:
         return None
     origin = local_xy(lon, lat, lat)
