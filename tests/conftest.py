@@ -97,6 +97,29 @@ def _fresh_database(server: PostgisServer, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def own_database(postgis_server: PostgisServer):
+    """For modules whose tests commit: ``yield from own_database("geo311_x")`` in a module-scoped
+    fixture gives a database of its own with the schema and the service catalogue, dropped after."""
+    return lambda name, catalogue=True: _own_database(postgis_server, name, catalogue=catalogue)
+
+
+def _own_database(server: PostgisServer, name: str, *, catalogue: bool = True) -> Iterator[str]:
+    from geo311.catalogue import sync_catalogue
+
+    server.drop(name)
+    url = _fresh_database(server, name)
+    if catalogue:
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                sync_catalogue(conn)
+        finally:
+            engine.dispose()
+    yield url
+    server.drop(name)
+
+
+@pytest.fixture(scope="session")
 def fixture_db_url(postgis_server: PostgisServer) -> str:
     """A database with the schema and the hand-made boundary fixtures."""
     url = _fresh_database(postgis_server, "geo311_fixtures")

@@ -9,27 +9,15 @@ from sqlalchemy import text
 
 from geo311 import create_app
 from geo311.auth import create_user, issue_token, revoke_user_tokens
-from geo311.catalogue import sync_catalogue
-from geo311.db import make_engine
 from geo311.models import STAFF_ROLES
-from geo311.schema import init_schema
 
 _DB = "geo311_auth"
 
 
 @pytest.fixture(scope="module")
-def auth_db_url(postgis_server) -> Iterator[str]:
+def auth_db_url(own_database) -> Iterator[str]:
     """A database of its own: these tests commit (users, tokens, audit rows)."""
-    postgis_server.drop(_DB)
-    postgis_server.create(_DB)
-    url = postgis_server.url_for(_DB)
-    engine = make_engine(url)
-    init_schema(engine)
-    with engine.begin() as conn:
-        sync_catalogue(conn)
-    engine.dispose()
-    yield url
-    postgis_server.drop(_DB)
+    yield from own_database(_DB)
 
 
 @pytest.fixture

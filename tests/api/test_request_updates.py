@@ -11,28 +11,17 @@ from sqlalchemy import insert, text
 
 from geo311 import create_app
 from geo311.auth import create_user, issue_token
-from geo311.catalogue import sync_catalogue
-from geo311.db import get_engine, make_engine
+from geo311.db import get_engine
 from geo311.models import STAFF_ROLES, ServiceRequest
-from geo311.schema import init_schema
 
 _DB = "geo311_updates"
 _LON, _LAT = -118.2437, 34.0522
 
 
 @pytest.fixture(scope="module")
-def updates_db_url(postgis_server) -> Iterator[str]:
+def updates_db_url(own_database) -> Iterator[str]:
     """A database of its own: updates commit (and two threads need real commits)."""
-    postgis_server.drop(_DB)
-    postgis_server.create(_DB)
-    url = postgis_server.url_for(_DB)
-    engine = make_engine(url)
-    init_schema(engine)
-    with engine.begin() as conn:
-        sync_catalogue(conn)
-    engine.dispose()
-    yield url
-    postgis_server.drop(_DB)
+    yield from own_database(_DB)
 
 
 @pytest.fixture

@@ -12,27 +12,16 @@ from sqlalchemy import insert, select, text, update
 
 from geo311 import create_app
 from geo311.auth import create_user, issue_token
-from geo311.catalogue import sync_catalogue
-from geo311.db import get_engine, make_engine
+from geo311.db import get_engine
 from geo311.models import AuditEvent, ServiceRequest, StaffUser
-from geo311.schema import init_schema
 
 _DB = "geo311_sessions"
 _PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def sessions_db_url(postgis_server) -> Iterator[str]:
-    postgis_server.drop(_DB)
-    postgis_server.create(_DB)
-    url = postgis_server.url_for(_DB)
-    engine = make_engine(url)
-    init_schema(engine)
-    with engine.begin() as conn:
-        sync_catalogue(conn)
-    engine.dispose()
-    yield url
-    postgis_server.drop(_DB)
+def sessions_db_url(own_database) -> Iterator[str]:
+    yield from own_database(_DB)
 
 
 @pytest.fixture

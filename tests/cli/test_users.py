@@ -8,25 +8,14 @@ import pytest
 from sqlalchemy import text
 
 from geo311 import create_app
-from geo311.catalogue import sync_catalogue
-from geo311.db import get_engine, make_engine
-from geo311.schema import init_schema
+from geo311.db import get_engine
 
 _DB = "geo311_users_cli"
 
 
 @pytest.fixture(scope="module")
-def users_db_url(postgis_server) -> Iterator[str]:
-    postgis_server.drop(_DB)
-    postgis_server.create(_DB)
-    url = postgis_server.url_for(_DB)
-    engine = make_engine(url)
-    init_schema(engine)
-    with engine.begin() as conn:
-        sync_catalogue(conn)
-    engine.dispose()
-    yield url
-    postgis_server.drop(_DB)
+def users_db_url(own_database) -> Iterator[str]:
+    yield from own_database(_DB)
 
 
 @pytest.fixture
