@@ -30,3 +30,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(tiles.blueprint, url_prefix="/tiles")
     from geo311.api import hotspots
     hotspots.register(app)
+    from geo311.api import duplicates
+    duplicates.register(app)

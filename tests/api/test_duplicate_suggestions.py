@@ -1,0 +1,167 @@
+"""/api/v1/duplicates: open requests of a type near a pin before reporting (type radius and
+window, nearest first, distance and age), public fields only, one JSON error shape for 400s."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from geo311 import create_app
+from geo311.db import get_engine, make_engine
+from geo311.schema import init_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+_DB = "geo311_duplicate_suggestions"
+HERE = {"lon": -118.2200, "lat": 34.0200}  # test city, inside the City
+M = 1 / 111_000  # about one metre of latitude in degrees
+GRAFFITI = {"service_code": "graffiti", "attributes": {"surface": "wall", "is_offensive": "no"}}
+BULKY = {"service_code": "bulky_items", "attributes": {"items": ["sofa"], "item_count": 1}}
+SECRET = {"name": "Zebulon Quixote-Privet", "email": "zq.privet@example.org",
+          "phone": "+1 213 555 0199"}
+
+
+@pytest.fixture(scope="module")
+def api_app(postgis_server) -> Iterator:
+    """An app on a database of its own (creates commit), with fixture boundaries + catalogue."""
+    postgis_server.drop(_DB)
+    postgis_server.create(_DB)
+    url = postgis_server.url_for(_DB)
+    engine = make_engine(url)
+    init_schema(engine)
+    engine.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(FIXTURES),
+                      "BOUNDARIES_DIR": str(FIXTURES / "boundaries")})
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["load", "boundaries", "--commit"]).exit_code == 0
+    result = runner.invoke(args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["load", "requests", "--commit",
+                                 str(FIXTURES / "requests" / "myla311_in_test_city.csv")])
+    assert result.exit_code == 0, result.output
+    yield app
+    get_engine(app).dispose()
+    postgis_server.drop(_DB)
+
+
+@pytest.fixture(scope="module")
+def known(api_app) -> dict[str, int]:
+    """Graffiti 5 m, 15 m, 60 m north of HERE; one 10 m north but 10 days old; one closed;
+    a bulky item 40 m north. Returns their ids by name."""
+    client = api_app.test_client()
+    ids = {}
+    for name, body, metres in [("g5", GRAFFITI, 5), ("g15", GRAFFITI, 15), ("g60", GRAFFITI, 60),
+                               ("old", GRAFFITI, 10), ("closed", GRAFFITI, 3),
+                               ("bulky40", BULKY, 40)]:
+        response = client.post("/api/v1/requests", json={
+            **body, "lon": HERE["lon"], "lat": HERE["lat"] + metres * M, "contact": SECRET})
+        assert response.status_code == 201, response.data
+        ids[name] = response.get_json()["id"]
+    with get_engine(api_app).begin() as conn:
+        conn.execute(text("UPDATE service_request SET requested_at = now() - interval '10 days' "
+                          "WHERE id = :id"), {"id": ids["old"]})
+        conn.execute(text("UPDATE service_request SET status = 'closed', "
+                          "close_reason = 'resolved', closed_at = now() WHERE id = :id"),
+                     {"id": ids["closed"]})
+    return ids
+
+
+@pytest.fixture
+def client(api_app):
+    return api_app.test_client()
+
+
+def suggest(client, **params):
+    query = {**HERE, "service_code": "graffiti", **params}
+    return client.get("/api/v1/duplicates", query_string=query)
+
+
+def ids_of(response) -> list[int]:
+    assert response.status_code == 200, response.data
+    return [d["id"] for d in response.get_json()["duplicates"]]
+
+
+def test_open_same_type_within_type_radius_nearest_first(client, known):
+    response = suggest(client)
+    body = response.get_json()
+    assert body["radius_m"] == 25 and body["days"] == 7  # graffiti's own rule
+    assert ids_of(response) == [known["g5"], known["g15"]]
+    first = body["duplicates"][0]
+    assert 3 < first["distance_m"] < 7
+    assert 0 <= first["age_days"] < 1
+    assert first["status"] == "open" and first["service_code"] == "graffiti"
+
+
+def test_radius_override_reaches_farther(client, known):
+    assert ids_of(suggest(client, radius_m=100)) == [known["g5"], known["g15"], known["g60"]]
+    assert ids_of(suggest(client, radius_m=8)) == [known["g5"]]
+
+
+def test_window_excludes_older_requests_unless_widened(client, known):
+    assert known["old"] not in ids_of(suggest(client))
+    widened = ids_of(suggest(client, days=30))
+    assert widened == [known["g5"], known["old"], known["g15"]]
+
+
+def test_closed_requests_are_never_suggested(client, known):
+    assert known["closed"] not in ids_of(suggest(client, radius_m=1000, days=365))
+
+
+def test_type_filter_uses_the_other_types_rule(client, known):
+    response = suggest(client, service_code="bulky_items")
+    assert response.get_json()["radius_m"] == 100
+    assert ids_of(response) == [known["bulky40"]]
+
+
+def test_imported_old_requests_fall_outside_the_window(client, known):
+    # the fixture CSV holds a 2023 open graffiti request at the same point
+    found = ids_of(suggest(client, radius_m=1000, days=365))
+    assert set(found) == {known["g5"], known["old"], known["g15"], known["g60"]}
+
+
+def test_limit(client, known):
+    assert ids_of(suggest(client, radius_m=100, limit=2)) == [known["g5"], known["g15"]]
+
+
+def test_suggestions_never_carry_contact_or_private_fields(client, known):
+    response = suggest(client, radius_m=1000, days=365)
+    raw = response.get_data(as_text=True)
+    for secret in SECRET.values():
+        assert secret not in raw
+    for item in response.get_json()["duplicates"]:
+        assert set(item) == {"id", "service_code", "status", "address", "requested_at",
+                             "distance_m", "age_days", "same_segment"}
+    assert "contact" not in json.loads(raw)
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"service_code": ""}, "service_code"),
+    ({"service_code": "no_such_type"}, "unknown service_code"),
+    ({"lon": "x"}, "lon"),
+    ({"lat": "91"}, "lat"),
+    ({"radius_m": "0"}, "radius_m"),
+    ({"radius_m": "5000"}, "radius_m"),
+    ({"radius_m": "nan"}, "radius_m"),
+    ({"days": "-1"}, "days"),
+    ({"days": "1000"}, "days"),
+    ({"limit": "0"}, "limit"),
+])
+def test_bad_parameters_answer_400_json(client, params, words):
+    response = suggest(client, **params)
+    assert response.status_code == 400, response.data
+    body = response.get_json()
+    assert body["ok"] is False and body["status"] == 400 and words in body["error"]
+
+
+def test_missing_point_answers_400(client):
+    response = client.get("/api/v1/duplicates", query_string={"service_code": "graffiti"})
+    assert response.status_code == 400 and response.get_json()["ok"] is False
+
+
+def test_operation_is_in_the_openapi_document(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "get" in doc["paths"]["/api/v1/duplicates"]
