@@ -55,6 +55,7 @@ __all__ = [
     "RequestUpdateDetail",
     "EVENT_KINDS",
     "RequestEvent",
+    "RequestFollower",
 ]
 
 WGS84 = 4326
@@ -532,5 +533,23 @@ class RequestEvent(Base):
     #: The request's areas at the time of the event (``[{"type": "CD", "code": "1", ...}]``).
     areas: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
     payload: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+# ---------------------------------------------------------------- followers (issue 7, duplicates)
+class RequestFollower(Base):
+    """A resident following an existing request instead of filing a duplicate.
+
+    ``contact`` (e-mail and/or phone, or nothing for an anonymous follow) is private like
+    ``service_request.contact``: only the count of followers is public.
+    """
+
+    __tablename__ = "request_follower"
+    __table_args__ = (Index("ix_request_follower_request", "request_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"))
+    contact: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())

@@ -32,3 +32,5 @@ def init_app(app: Flask) -> None:
     hotspots.register(app)
     from geo311.api import duplicates
     duplicates.register(app)
+    from geo311.api import tracking
+    tracking.register(app)

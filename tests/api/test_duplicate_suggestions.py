@@ -165,3 +165,80 @@ def test_missing_point_answers_400(client):
 def test_operation_is_in_the_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "get" in doc["paths"]["/api/v1/duplicates"]
+
+
+# ---------------------------------------------------------------- follow instead of filing
+FOLLOWER = {"email": "f.follower@example.org", "phone": "+1 323 555 0142"}
+
+
+def test_follow_answers_201_with_public_feature_and_count(client, known):
+    target = known["g60"]
+    before = client.get(f"/api/v1/requests/{target}/followers").get_json()["followers"]
+    response = client.post(f"/api/v1/requests/{target}/followers", json={"contact": FOLLOWER})
+    assert response.status_code == 201, response.data
+    feature = response.get_json()
+    assert feature["type"] == "Feature" and feature["id"] == target
+    assert feature["properties"]["followers"] == before + 1
+    anonymous = client.post(f"/api/v1/requests/{target}/followers")
+    assert anonymous.status_code == 201, anonymous.data
+    assert anonymous.get_json()["properties"]["followers"] == before + 2
+    count = client.get(f"/api/v1/requests/{target}/followers").get_json()
+    assert count == {"request_id": target, "followers": before + 2}
+
+
+def test_follower_contact_is_never_public(client, known, api_app):
+    target = known["g15"]
+    assert client.post(f"/api/v1/requests/{target}/followers",
+                       json={"contact": FOLLOWER}).status_code == 201
+    outputs = [
+        client.post(f"/api/v1/requests/{target}/followers").get_data(as_text=True),
+        client.get(f"/api/v1/requests/{target}").get_data(as_text=True),
+        client.get(f"/api/v1/requests/{target}/followers").get_data(as_text=True),
+        client.get(f"/api/v1/requests/{target}/timeline").get_data(as_text=True),
+        client.get("/api/v1/requests").get_data(as_text=True),
+        client.get("/api/v1/requests.csv").get_data(as_text=True),
+        suggest(client, radius_m=1000, days=365).get_data(as_text=True),
+    ]
+    for raw in outputs:
+        for secret in [*FOLLOWER.values(), *SECRET.values()]:
+            assert secret not in raw
+    with get_engine(api_app).connect() as conn:
+        stored = conn.execute(text("SELECT contact FROM request_follower WHERE request_id = :id "
+                                   "AND contact IS NOT NULL"), {"id": target}).scalars().all()
+    assert stored == [FOLLOWER]
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"contact": {"email": "not-an-email"}}, 400, "contact.email"),
+    ({"contact": {"name": "Somebody"}}, 400, "contact.name"),
+    ({"contact": "me@example.org"}, 400, "contact"),
+    ({"nickname": "x"}, 400, "nickname"),
+    ([1, 2], 400, "JSON object"),
+])
+def test_follow_refuses_bad_bodies(client, known, body, status, words):
+    response = client.post(f"/api/v1/requests/{known['g5']}/followers", json=body)
+    assert response.status_code == status, response.data
+    assert words in response.get_json()["error"]
+
+
+def test_follow_unknown_request_is_404(client):
+    for response in (client.post("/api/v1/requests/999999/followers"),
+                     client.get("/api/v1/requests/999999/followers"),
+                     client.get("/api/v1/requests/999999/timeline")):
+        assert response.status_code == 404 and response.get_json()["ok"] is False
+
+
+def test_timeline_shows_public_rows_only_without_actors(client, known, api_app):
+    target = known["bulky40"]
+    with get_engine(api_app).begin() as conn:
+        conn.execute(text(
+            "INSERT INTO request_status_history (request_id, at, actor, from_status, to_status, "
+            "note, public) VALUES (:id, now(), 'crew.jones', 'open', 'open', "
+            "'gate code 4471', false), (:id, now() + interval '1 second', 'crew.jones', 'open', "
+            "'in_progress', 'crew on the way', true)"), {"id": target})
+    body = client.get(f"/api/v1/requests/{target}/timeline").get_json()
+    assert body["status"] == "open" and body["request_id"] == target
+    assert [h["to_status"] for h in body["history"]] == ["open", "in_progress"]
+    assert body["history"][0]["note"] == "request received"
+    raw = json.dumps(body)
+    assert "gate code" not in raw and "crew.jones" not in raw
