@@ -14,7 +14,9 @@ JavaScript; a foreign site can neither read it nor make the browser send the hea
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -52,6 +54,8 @@ blueprint = Blueprint("sessions", __name__,
 def init_app(app: Flask) -> None:
     """Set up the session cookie and secret, the login pages, and the per-request check."""
     if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _stored_secret(Path(app.config["VAR_DIR"]))
+    if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
         if not app.testing:
             app.logger.warning(
@@ -62,6 +66,29 @@ def init_app(app: Flask) -> None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.register_blueprint(blueprint)
     app.before_request(_session_caller)
+
+
+def ensure_stored_secret(var_dir: Path) -> Path:
+    """Create ``VAR_DIR/secret_key`` (mode 0600) once, so every worker and restart of a
+    ``make run`` deployment signs sessions with the same key.
+
+    :returns: the file's path.
+    """
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path
+
+
+def _stored_secret(var_dir: Path) -> str | None:
+    path = var_dir / "secret_key"
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def csrf_token() -> str:
