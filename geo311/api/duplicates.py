@@ -1,4 +1,4 @@
-"""/api/v1/duplicates: open requests of a type near a pin, before a resident reports it."""
+"""Before reporting: /api/v1/service-types (the bilingual type chooser) and /api/v1/duplicates."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from geo311.duplicate_suggestions import (
     suggestion_rule,
 )
 from geo311.errors import BadRequest
+from geo311.type_chooser import choose_types
 
 __all__ = ["blueprint", "register", "OPENAPI_OPERATIONS"]
 
@@ -28,6 +29,14 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(blueprint, url_prefix="/api/v1")
     OPERATIONS.update(OPENAPI_OPERATIONS)
+
+
+@blueprint.get("/service-types")
+def get_service_types() -> Response:
+    """Request types with their questions in ``lang`` (en, es), filtered by ``q`` in both."""
+    lang = (request.args.get("lang") or "en").lower()
+    found = choose_types(get_conn(), lang, request.args.get("q"))
+    return jsonify({"lang": lang, "service_types": [t.as_dict() for t in found]})
 
 
 @blueprint.get("/duplicates")
@@ -82,6 +91,16 @@ def _err(description: str) -> dict[str, Any]:
 
 #: Written OpenAPI operations of this blueprint (merged into geo311.openapi.OPERATIONS).
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/v1/service-types", "get"): {
+        "summary": "Request types for the report page, with names, questions and choices in "
+                   "one language, optionally filtered by what was typed (either language).",
+        "parameters": [
+            _q("lang", "en or es (default en).", {"type": "string", "enum": ["en", "es"]}),
+            _q("q", "Words typed, e.g. bache or bulky (accents ignored).", {"type": "string"}),
+        ],
+        "responses": {"200": {"description": "The matching types, best first"},
+                      "400": _err("Unknown lang or over-long q")},
+    },
     ("/api/v1/duplicates", "get"): {
         "summary": "Before reporting: open requests of the same type within the type's "
                    "duplicate radius and window, or on the same street block, nearest first, "

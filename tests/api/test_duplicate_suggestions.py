@@ -242,3 +242,33 @@ def test_timeline_shows_public_rows_only_without_actors(client, known, api_app):
     assert body["history"][0]["note"] == "request received"
     raw = json.dumps(body)
     assert "gate code" not in raw and "crew.jones" not in raw
+
+
+# ---------------------------------------------------------------- the type chooser
+def codes(response) -> list[str]:
+    assert response.status_code == 200, response.data
+    return [t["code"] for t in response.get_json()["service_types"]]
+
+
+def test_type_chooser_finds_spanish_and_english_words(client):
+    assert codes(client.get("/api/v1/service-types?lang=es&q=bache"))[0] == "pothole"
+    assert codes(client.get("/api/v1/service-types?lang=en&q=bulky"))[0] == "bulky_items"
+    assert codes(client.get("/api/v1/service-types?lang=es&q=colchón"))[0] == "bulky_items"
+    assert codes(client.get("/api/v1/service-types?q=zzzz")) == []
+    assert len(codes(client.get("/api/v1/service-types"))) == 19
+
+
+def test_type_chooser_speaks_the_asked_language(client):
+    es = client.get("/api/v1/service-types?lang=es&q=grafiti").get_json()["service_types"][0]
+    assert es["code"] == "graffiti" and es["duplicate_radius_m"] == 25
+    surface = es["attributes"][0]
+    assert surface["code"] == "surface" and surface["required"] is True
+    assert surface["description"] == "¿Sobre qué está el grafiti?"
+    assert {"key": "wall", "name": "Pared o edificio"} in surface["values"]
+    en = client.get("/api/v1/service-types?lang=en&q=graffiti").get_json()["service_types"][0]
+    assert en["attributes"][0]["description"] == "What is the graffiti on?"
+
+
+def test_type_chooser_refuses_unknown_language(client):
+    response = client.get("/api/v1/service-types?lang=fr")
+    assert response.status_code == 400 and "lang" in response.get_json()["error"]
