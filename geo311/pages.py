@@ -11,7 +11,7 @@ import json
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from geo311.config import PROJECT_ROOT
 from geo311.db import get_conn
@@ -87,9 +87,19 @@ def resident() -> str:
     return render_template("resident.html", lang=lang, t=page_strings(lang), page_config=config)
 
 
+#: Staff who work the dispatcher map (council offices have their own district pages).
+DISPATCH_ROLES = ("agent", "dispatcher", "crew", "dept_admin", "admin")
+
+
 @blueprint.get("/dispatch")
-def dispatch() -> str:
-    """The dispatcher map: requests from /tiles and /api/v1/requests, filters, heatmap, overlays."""
+def dispatch() -> Any:
+    """The dispatcher map: requests from /tiles and /api/v1/requests, filters, heatmap, overlays.
+
+    Staff only: anyone else is sent to the login page, and comes back here after signing in.
+    """
+    principal = g.get("principal")
+    if principal is None or principal.role not in DISPATCH_ROLES:
+        return redirect(url_for("sessions.login_form", next="/dispatch"), code=303)
     lang = page_lang()
     config = {
         "lang": lang,

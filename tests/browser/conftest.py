@@ -86,3 +86,36 @@ def artifacts() -> Path:
     """``test-artifacts/`` (gitignored) for screenshots."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+DISPATCHER = ("dispatch-test", "correct horse battery staple")
+
+
+@pytest.fixture(scope="session")
+def dispatcher_account(la_db_url: str) -> tuple[str, str]:
+    """A dispatcher login in the LA test database (the dispatcher page is staff only)."""
+    from geo311 import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": la_db_url})
+    result = app.test_cli_runner().invoke(
+        args=["users", "add", DISPATCHER[0], "--role", "dispatcher", "--password-stdin"],
+        input=DISPATCHER[1] + "\n")
+    engine = app.extensions.pop("geo311_engine", None)
+    if engine is not None:
+        engine.dispose()
+    assert result.exit_code == 0, result.output
+    return DISPATCHER
+
+
+@pytest.fixture
+def sign_in(live_server: str, dispatcher_account: tuple[str, str]):
+    """``sign_in(page, next_path)``: sign in as the dispatcher through the login form."""
+
+    def go(page, next_path: str) -> None:
+        page.goto(f"{live_server}/login?next={next_path}")
+        page.get_by_label("Name").fill(dispatcher_account[0])
+        page.get_by_label("Password").fill(dispatcher_account[1])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server}{next_path}")
+
+    return go

@@ -8,11 +8,18 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
+
+def test_dispatch_page_is_for_staff_only(page, live_server):
+    page.goto(live_server + "/dispatch")
+    assert "/login" in page.url
+    assert page.get_by_label("Password").is_visible()
+
 AXE = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor" / "axe-core" / "axe.min.js"
 
 
-def test_dispatch_page_renders_tiles_filters_and_heatmap(page, watch, live_server, artifacts):
-    page.goto(live_server + "/dispatch")
+def test_dispatch_page_renders_tiles_filters_and_heatmap(page, sign_in, watch, live_server,
+                                                         artifacts):
+    sign_in(page, "/dispatch")
     page.wait_for_function("document.querySelectorAll('#map .leaflet-tile-loaded').length > 0")
     page.wait_for_function("document.querySelector('#count').textContent.length > 0")
     assert "in view" in page.locator("#count").inner_text()
@@ -33,9 +40,9 @@ def test_dispatch_page_renders_tiles_filters_and_heatmap(page, watch, live_serve
     assert serious == []
 
 
-def test_dispatch_hotspots_age_and_district_filters_and_live_toggle(page, watch, live_server,
-                                                                     artifacts):
-    page.goto(live_server + "/dispatch")
+def test_dispatch_hotspots_age_and_district_filters_and_live_toggle(page, sign_in, watch,
+                                                                     live_server, artifacts):
+    sign_in(page, "/dispatch")
     page.wait_for_function("document.querySelectorAll('#hotspot-list li').length > 0")
     page.locator("#f-cd").select_option("10")
     page.locator("#f-age").select_option("30")
