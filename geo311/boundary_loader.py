@@ -170,6 +170,10 @@ def _write_set(conn: Connection, definition: BoundaryDefinition, rows: list, max
         ((set_id, code, name, attrs, ewkb_hex(geom)) for code, name, attrs, geom in rows),
     )
     conn.execute(_SUBDIVIDE_SQL, {"set_id": set_id, "max_vertices": max_vertices})
+    # Parts arrive in one burst; a GiST index grown row by row answers point probes about half as
+    # fast as a freshly built one (measured on the import's district lookup), so rebuild it.
+    conn.execute(text("REINDEX TABLE area_part"))
+    conn.execute(text("ANALYZE area_part"))
 
 
 def _field(record: Mapping[str, Any], path: str) -> Any:
