@@ -249,7 +249,7 @@ def test_parquet_export_reads_in_geopandas_and_duckdb(client, tmp_path):
     assert frame.geometry.geom_type.unique().tolist() == ["Point"]
     assert set(frame.status) == {"open"}
     duckdb = pytest.importorskip("duckdb")
-    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+    count = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
     assert count == len(frame)
 
 
