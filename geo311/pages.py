@@ -126,3 +126,24 @@ def text_only() -> str:
             error = exc.message
     return render_template("text.html", lang=lang, t=page_strings(lang), query=query,
                            answer=answer, error=error, form=request.args)
+
+
+@blueprint.get("/requests/<int:request_id>")
+def track(request_id: int) -> str:
+    """The tracking page of one request: public fields, followers and public status history."""
+    from geo311.boundaries import LA_TIME
+    from geo311.catalogue import find_service_type_row
+    from geo311.request_tracking import count_followers, public_history
+    from geo311.service_requests import get_request
+
+    lang = page_lang()
+    conn = get_conn()
+    state = get_request(conn, request_id)
+    service = find_service_type_row(conn, state.service_code)
+    type_name = (service.name_es if lang == "es" else service.name_en) if service else None
+    department = ((state.locate or {}).get("department") or {}).get("name") or state.department
+    return render_template("track.html", lang=lang, t=page_strings(lang), request_id=request_id,
+                           state=state, type_name=type_name or state.service_code,
+                           department=department, la_time=LA_TIME,
+                           followers=count_followers(conn, request_id),
+                           history=public_history(conn, request_id))

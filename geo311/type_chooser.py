@@ -106,7 +106,8 @@ def _attribute(raw: dict[str, Any], lang: str) -> dict[str, Any]:
         "required": bool(raw.get("required", False)),
         "variable": bool(raw.get("variable", True)), "order": int(raw.get("order", 0)),
         "description": raw.get(f"description_{lang}") or raw.get(f"description_{other}") or "",
-        "datatype_description": raw.get("datatype_description") or "",
+        # the catalogue writes this hint in English only: shown to English readers only
+        "datatype_description": (raw.get("datatype_description") or "") if lang == "en" else "",
     }
     if raw.get("values"):
         attribute["values"] = [

@@ -166,6 +166,10 @@
       parts.push(details);
     }
     answerBody.replaceChildren.apply(answerBody, parts);
+    // The report form (report.js) follows the pin: tell it where and what was answered.
+    var at = marker ? marker.getLatLng() : { lat: a.location.lat, lng: a.location.lon };
+    document.dispatchEvent(new CustomEvent("geo311:located",
+      { detail: { answer: a, lon: at.lng, lat: at.lat } }));
   }
 
   // ------------------------------------------------------------------ search and autocomplete
