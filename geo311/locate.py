@@ -46,7 +46,7 @@ _ADDRESS_POINT_M = 40.0
 #: A known address this close to the pin is the answer outright.
 _UNDER_PIN_M = 12.0
 #: A street whose address line passes this close to the pin can be the pin's street.
-_ADDRESS_LINE_M = 60.0
+_ADDRESS_LINE_M = 90.0
 
 
 def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = None,

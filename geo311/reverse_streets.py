@@ -74,7 +74,33 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
         )
         if best is None or distance < best[0]:
             best = (distance, guess)
+    for guess in _range_guesses(conn, lon, lat):
+        if best is None or guess.distance_m < best[0]:
+            best = (guess.distance_m, guess)
     return None if best is None else best[1]
+
+
+def _range_guesses(conn: Connection, lon: float, lat: float) -> list[StreetGuess]:
+    """Streets from the observed ranges near the pin; a long range is a rougher line, so it must
+    pass closer to win (1 m per 200 m of length)."""
+    if not _has_ranges(conn):
+        return []
+    out = []
+    for r in conn.execute(load_sql("ranges_near_point"), {"lon": lon, "lat": lat, "k": 6}):
+        number = int(round(r.from_number + r.fraction * (r.to_number - r.from_number)))
+        street = " ".join(p for p in (r.pre_dir, r.name, r.suffix) if p)
+        out.append(StreetGuess(
+            street_key=r.street_key, street=street,
+            distance_m=float(r.distance_m) + float(r.length_m) / 200.0 + 2.0,
+            house_number=number, zip=r.zip, nearest_text=f"{number} {street}",
+            nearest_lon=lon, nearest_lat=lat, nearest_m=float("inf"), points=2))
+    return out
+
+
+def _has_ranges(conn: Connection) -> bool:
+    from sqlalchemy import text
+
+    return bool(conn.execute(text("SELECT to_regclass('street_range') IS NOT NULL")).scalar())
 
 
 def _xy(row, origin: tuple[float, float], lat: float) -> tuple[float, float]:
