@@ -49,8 +49,6 @@ class Defaults:
     OPEN311_JURISDICTION = "lacity.org"
     #: Public writes allowed per API key or client address (N/second|minute|hour; 0 = off).
     RATE_LIMIT = "30/minute"
-    #: Public writes allowed per API key or client address (N/second|minute|hour; 0 = off).
-    RATE_LIMIT = "30/minute"
     #: Optional raster basemap URL template ({z}/{x}/{y}) for the pages; empty: our own tiles only.
     BASEMAP_URL = ""
     #: Signs the staff login session cookie. Empty: a random key per process (logged as a
