@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from geo311.config import PROJECT_ROOT
 from geo311.db import get_conn
-from geo311.errors import BadRequest
+from geo311.errors import BadRequest, NotFound
 from geo311.locate import locate_text
 from geo311.models import REQUEST_STATUSES
 
@@ -129,8 +129,11 @@ def text_only() -> str:
 
 
 @blueprint.get("/requests/<int:request_id>")
-def track(request_id: int) -> str:
-    """The tracking page of one request: public fields, followers and public status history."""
+def track(request_id: int) -> Any:
+    """The tracking page of one request: public fields, followers and public status history.
+
+    An unknown id gets a 404 page in the reader's language.
+    """
     from geo311.boundaries import LA_TIME
     from geo311.catalogue import find_service_type_row
     from geo311.request_tracking import count_followers, public_history
@@ -138,7 +141,11 @@ def track(request_id: int) -> str:
 
     lang = page_lang()
     conn = get_conn()
-    state = get_request(conn, request_id)
+    try:
+        state = get_request(conn, request_id)
+    except NotFound:
+        return render_template("track.html", lang=lang, t=page_strings(lang),
+                               request_id=request_id, state=None), 404
     service = find_service_type_row(conn, state.service_code)
     type_name = (service.name_es if lang == "es" else service.name_en) if service else None
     department = ((state.locate or {}).get("department") or {}).get("name") or state.department

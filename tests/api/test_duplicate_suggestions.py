@@ -272,3 +272,24 @@ def test_type_chooser_speaks_the_asked_language(client):
 def test_type_chooser_refuses_unknown_language(client):
     response = client.get("/api/v1/service-types?lang=fr")
     assert response.status_code == 400 and "lang" in response.get_json()["error"]
+
+
+# ---------------------------------------------------------------- the tracking page
+def test_tracking_page_shows_status_and_public_history_in_both_languages(client, known):
+    target = known["g5"]
+    en = client.get(f"/requests/{target}?lang=en")
+    assert en.status_code == 200
+    html = en.get_data(as_text=True)
+    assert f"Request #{target}" in html and 'data-status="open"' in html
+    assert "Graffiti Removal" in html and "request received" in html
+    for secret in SECRET.values():
+        assert secret not in html
+    es = client.get(f"/requests/{target}", headers={"Accept-Language": "es-MX,es;q=0.9"})
+    html = es.get_data(as_text=True)
+    assert f"Solicitud n.º {target}" in html and "abierta" in html and 'lang="es"' in html
+
+
+def test_tracking_page_of_unknown_request_is_a_404_page(client):
+    response = client.get("/requests/999999?lang=es")
+    assert response.status_code == 404
+    assert "No existe la solicitud n.º 999999" in response.get_data(as_text=True)
