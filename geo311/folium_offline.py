@@ -234,7 +234,7 @@ def _check_element(element: Element) -> None:
 def _is_external(url: str) -> bool:
     """True for anything that is fetched from another host (or the file system).
 
-    >>> _is_external("https://cdn.example/x.js"), _is_external("//cdn.example/x.js")
+    >>> _is_external("https://example.org/x.js"), _is_external("//example.org/x.js")
     (True, True)
     >>> _is_external("/static/vendor/x.js"), _is_external("data:image/png;base64,AA==")
     (False, False)
