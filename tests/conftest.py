@@ -103,6 +103,27 @@ def own_database(postgis_server: PostgisServer):
     return lambda name, catalogue=True: _own_database(postgis_server, name, catalogue=catalogue)
 
 
+@pytest.fixture(scope="session")
+def own_fixture_city(own_database):
+    """For modules whose tests commit: ``yield from own_fixture_city("geo311_x")`` gives an app on
+    a database of its own with the hand-made boundaries (tests/fixtures) and the service catalogue,
+    and with ``requests=FILE`` also MyLA311 records imported from that file."""
+
+    def make(name: str, requests: Path | None = None):
+        for url in own_database(name):
+            app = create_app(_test_config(url, FIXTURES, FIXTURES / "boundaries"))
+            runner = app.test_cli_runner()
+            result = runner.invoke(args=["load", "boundaries", "--commit"])
+            assert result.exit_code == 0, result.output
+            if requests is not None:
+                result = runner.invoke(args=["load", "requests", "--commit", str(requests)])
+                assert result.exit_code == 0, result.output
+            yield app
+            _dispose(app)
+
+    return make
+
+
 def _own_database(server: PostgisServer, name: str, *, catalogue: bool = True) -> Iterator[str]:
     from geo311.catalogue import sync_catalogue
 

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo311 import create_app, events
+from geo311 import events
 from geo311.auth import create_user, issue_token
-from geo311.db import get_engine, make_engine
+from geo311.db import get_engine
 from geo311.events import read_events
-from geo311.schema import init_schema
 from geo311.service_requests import NewRequest, create_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,23 +31,9 @@ SECRET = {"name": "Hortensia Feedwatcher", "email": "h.feedwatcher@example.org",
 
 
 @pytest.fixture(scope="module")
-def feed_app(postgis_server) -> Iterator:
+def feed_app(own_fixture_city) -> Iterator:
     """An app on a database of its own (writes commit), with fixture boundaries + catalogue."""
-    postgis_server.drop(_DB)
-    postgis_server.create(_DB)
-    url = postgis_server.url_for(_DB)
-    engine = make_engine(url)
-    init_schema(engine)
-    engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(FIXTURES),
-                      "BOUNDARIES_DIR": str(FIXTURES / "boundaries")})
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["load", "boundaries", "--commit"]).exit_code == 0
-    result = runner.invoke(args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
-    assert result.exit_code == 0, result.output
-    yield app
-    get_engine(app).dispose()
-    postgis_server.drop(_DB)
+    yield from own_fixture_city(_DB)
 
 
 @pytest.fixture

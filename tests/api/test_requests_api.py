@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo311 import create_app
-from geo311.db import get_engine, make_engine
-from geo311.schema import init_schema
+from geo311.db import get_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -28,26 +26,9 @@ SECRET = {"name": "Zebulon Quixote-Privet", "email": "zq.privet@example.org",
 
 
 @pytest.fixture(scope="module")
-def api_app(postgis_server) -> Iterator:
+def api_app(own_fixture_city) -> Iterator:
     """An app on a database of its own (creates commit), with fixture boundaries + catalogue."""
-    postgis_server.drop(_DB)
-    postgis_server.create(_DB)
-    url = postgis_server.url_for(_DB)
-    engine = make_engine(url)
-    init_schema(engine)
-    engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(FIXTURES),
-                      "BOUNDARIES_DIR": str(FIXTURES / "boundaries")})
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["load", "boundaries", "--commit"]).exit_code == 0
-    result = runner.invoke(args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
-    assert result.exit_code == 0, result.output
-    result = runner.invoke(args=["load", "requests", "--commit",
-                                 str(FIXTURES / "requests" / "myla311_in_test_city.csv")])
-    assert result.exit_code == 0, result.output
-    yield app
-    get_engine(app).dispose()
-    postgis_server.drop(_DB)
+    yield from own_fixture_city(_DB, requests=FIXTURES / "requests" / "myla311_in_test_city.csv")
 
 
 @pytest.fixture

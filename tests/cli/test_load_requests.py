@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from geo311 import create_app
-from geo311.db import get_engine, make_engine
+from geo311.db import get_engine
 from geo311.models import RequestStatusHistory, ServiceRequest
-from geo311.schema import init_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -21,23 +19,9 @@ IN_CITY = SAMPLES / "myla311_in_test_city.csv"
 
 
 @pytest.fixture(scope="module")
-def import_app(postgis_server):
+def import_app(own_fixture_city):
     """An app on a database of its own (imports commit), with fixture boundaries and catalogue."""
-    name = "geo311_request_import"
-    postgis_server.create(name)
-    url = postgis_server.url_for(name)
-    engine = make_engine(url)
-    init_schema(engine)
-    engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "DATA_DIR": str(FIXTURES),
-                      "BOUNDARIES_DIR": str(FIXTURES / "boundaries")})
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["load", "boundaries", "--commit"]).exit_code == 0
-    result = runner.invoke(args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
-    assert result.exit_code == 0, result.output
-    yield app
-    app.extensions.pop("geo311_engine").dispose()
-    postgis_server.drop(name)
+    yield from own_fixture_city("geo311_request_import")
 
 
 @pytest.fixture
