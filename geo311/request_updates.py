@@ -82,6 +82,8 @@ class UpdateInput:
     lat: float | None = None
     media_url: str | None = None
     assigned_to: str | None = None
+    #: False marks this history row staff-only: the public timeline and Open311 status_notes skip it.
+    note_public: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The fields that were sent (for the audit log)."""
@@ -188,9 +190,13 @@ def parse_update(body: Any) -> UpdateInput:
     media_url = _text(body, "media_url")
     if media_url and not media_url.startswith(("https://", "http://")):
         raise BadRequest("media_url must be an http(s) URL")
+    note_public = body.get("note_public")
+    if note_public is not None and not isinstance(note_public, bool):
+        raise BadRequest("'note_public' must be true or false")
     parsed = UpdateInput(status=status, reason=reason, note=_text(body, "note"),
                          duplicate_of=duplicate_of, referred_to=referred_to, lon=lon, lat=lat,
-                         media_url=media_url, assigned_to=_text(body, "assigned_to"))
+                         media_url=media_url, assigned_to=_text(body, "assigned_to"),
+                         note_public=note_public)
     if not parsed.as_dict():
         raise BadRequest("nothing to update: send status, note, lon/lat, media_url...")
     return parsed
@@ -311,9 +317,10 @@ def _correct_location(conn: Connection, current: RequestState, lon: float, lat: 
 def _append_history(conn: Connection, request_id: int, actor: str, from_status: str | None,
                     to_status: str, reason: str | None, note: str | None,
                     change: UpdateInput | None = None, correction_id: int | None = None) -> None:
+    public = change is None or change.note_public is not False
     history_id = conn.execute(insert(RequestStatusHistory).values(
         request_id=request_id, actor=actor, from_status=from_status, to_status=to_status,
-        reason=reason, note=note).returning(RequestStatusHistory.id)).scalar_one()
+        reason=reason, note=note, public=public).returning(RequestStatusHistory.id)).scalar_one()
     if change is not None and (change.assigned_to or change.referred_to or change.media_url
                                or change.duplicate_of or correction_id):
         conn.execute(insert(RequestUpdateDetail).values(

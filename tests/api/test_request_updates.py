@@ -257,3 +257,18 @@ def test_updates_are_audited(app, tokens):
     events = get(app.test_client(), tokens["admin"],
                  "/api/v1/audit?action=request.update").get_json()["events"]
     assert events[0]["actor"] == "crew" and events[0]["target"] == f"request/{rid}"
+
+
+def test_a_staff_only_note_stays_out_of_the_public_timeline(app, tokens):
+    client = app.test_client()
+    rid = add_request(app)
+    assert post(client, tokens["crew"], rid, {"status": "in_progress", "note": "gate code 4471",
+                                              "note_public": False}).status_code == 200
+    assert post(client, tokens["crew"], rid, {"status": "closed", "reason": "resolved",
+                                              "note": "Picked up"}, version=2).status_code == 200
+    staff = get(client, tokens["crew"], f"/api/v1/requests/{rid}/history").get_json()["history"]
+    assert [row["note"] for row in staff] == ["gate code 4471", "Picked up"]
+    public = client.get(f"/api/v1/requests/{rid}/timeline").get_data(as_text=True)
+    assert "gate code 4471" not in public and "Picked up" in public
+    assert post(client, tokens["crew"], rid, {"note": "x", "note_public": "no"},
+                version=3).status_code == 400
