@@ -8,16 +8,17 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pyogrio
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection
 from tqdm import tqdm
 
 from geo311.geometry import WGS84
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = [
     "Rejected",
@@ -92,6 +93,8 @@ def read_features(path: str | Path, layer: str | None = None,
     :returns: a GeoDataFrame in EPSG:4326, one row per feature, original columns kept.
     :raises ValueError: when the file has no CRS and none was given.
     """
+    import pyogrio  # heavy (GDAL, pandas): only loaders need it, not the web workers
+
     frame = pyogrio.read_dataframe(ogr_path(path), layer=layer)
     if frame.crs is None:
         if assume_crs is None:

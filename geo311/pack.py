@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import folium
 from flask import current_app
 from flask.cli import with_appcontext
-from folium.plugins import MarkerCluster
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME, get_area_feature, today_in_la
@@ -37,7 +35,6 @@ from geo311.council_stats import (
     get_district,
     open_points,
 )
-from geo311.folium_offline import inline_assets, offline_map
 from geo311.hotspots import find_hotspots, params_from_config
 from geo311.request_query import RequestFilter
 
@@ -74,6 +71,12 @@ def district_pack_html(conn: Connection, district: District, *, config: Mapping[
     :returns: HTML with no ``http(s)`` reference.
     :raises NotFound: unknown NC.
     """
+    # folium is heavy and only packs need it: keep it out of every web worker's start-up.
+    import folium
+    from folium.plugins import MarkerCluster
+
+    from geo311.folium_offline import inline_assets, offline_map
+
     as_of = district_as_of(conn, district.code)
     place = district if nc is None else _nc_place(conn, nc)
     stats = district_stats(conn, district, as_of=as_of)
