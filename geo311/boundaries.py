@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from geo311.db import driver_cursor, load_driver_sql, load_sql
+from geo311.db import driver_cursor, load_driver_sql
 from geo311.errors import BadRequest, NotFound
 from geo311.models import Area, BoundarySet
 

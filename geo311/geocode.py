@@ -325,7 +325,7 @@ def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, 
     for item in anchors[1:]:
         if item[1] >= kept[-1][1]:
             kept.append(item)  # numbers and positions must both run the same way
-    for (n0, f0), (n1, f1) in zip(kept, kept[1:]):
+    for (n0, f0), (n1, f1) in zip(kept, kept[1:], strict=False):
         if min(n0, n1) <= number <= max(n0, n1) and n0 != n1:
             fraction = f0 + (number - n0) / (n1 - n0) * (f1 - f0)
             real = (n0 not in ends) + (n1 not in ends)
