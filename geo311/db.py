@@ -21,6 +21,7 @@ __all__ = [
     "load_sql",
     "make_engine",
     "load_driver_sql",
+    "sql_source",
     "driver_cursor",
 ]
 
@@ -94,8 +95,20 @@ def load_sql(name: str) -> TextClause:
 
     :param name: file stem, e.g. ``"areas_at_point"``.
     """
+    return text(sql_source(name))
+
+
+@cache
+def sql_source(name: str, *, strip_comments: bool = False) -> str:
+    """The text of ``geo311/sql/<name>.sql`` (read once), optionally without ``--`` comment lines.
+
+    :param name: file stem, e.g. ``"schema_extra"``.
+    :param strip_comments: drop whole-line comments (for statement splitting and driver SQL).
+    """
     source = resources.files("geo311.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-    return text(source)
+    if not strip_comments:
+        return source
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("--"))
 
 
 @cache
@@ -109,9 +122,7 @@ def load_driver_sql(name: str) -> str:
     """
     import re
 
-    source = resources.files("geo311.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
-    body = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("--"))
-    body = body.replace("%", "%%")
+    body = sql_source(name, strip_comments=True).replace("%", "%%")
     return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", body)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 from sqlalchemy import Engine, text
 
+from geo311.db import sql_source
 from geo311.models import Base
 
 __all__ = ["init_schema"]
@@ -13,8 +12,7 @@ __all__ = ["init_schema"]
 
 def init_schema(engine: Engine) -> None:
     """Create extensions, tables and extra indexes; safe to run again."""
-    extra = resources.files("geo311.sql").joinpath("schema_extra.sql").read_text(encoding="utf-8")
-    body = "\n".join(line for line in extra.splitlines() if not line.lstrip().startswith("--"))
+    body = sql_source("schema_extra", strip_comments=True)
     statements = [s.strip() for s in body.split(";") if s.strip()]
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
