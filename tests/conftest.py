@@ -168,31 +168,34 @@ def la_db_url(postgis_server: PostgisServer) -> str:
 
 @pytest.fixture(scope="session")
 def fixture_engine(fixture_db_url: str) -> Iterator[Engine]:
-    engine = make_engine(fixture_db_url)
-    yield engine
-    engine.dispose()
+    yield from _engine(fixture_db_url)
 
 
 @pytest.fixture(scope="session")
 def la_engine(la_db_url: str) -> Iterator[Engine]:
-    engine = make_engine(la_db_url)
-    yield engine
-    engine.dispose()
+    yield from _engine(la_db_url)
 
 
 @pytest.fixture
 def conn(fixture_engine: Engine) -> Iterator[Connection]:
     """A connection to the fixture database inside a transaction rolled back after the test."""
-    with fixture_engine.connect() as connection:
-        transaction = connection.begin()
-        yield connection
-        transaction.rollback()
+    yield from _rolled_back(fixture_engine)
 
 
 @pytest.fixture
 def la_conn(la_engine: Engine) -> Iterator[Connection]:
     """A connection to the real-LA database, rolled back after the test."""
-    with la_engine.connect() as connection:
+    yield from _rolled_back(la_engine)
+
+
+def _engine(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as connection:
         transaction = connection.begin()
         yield connection
         transaction.rollback()
