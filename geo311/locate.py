@@ -11,8 +11,6 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from shapely.geometry import LineString
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import parse_query
@@ -32,7 +30,13 @@ from geo311.locate_result import (
     SegmentInfo,
 )
 from geo311.reverse_streets import StreetGuess, street_from_addresses
-from geo311.snap import NearbyAddress, SnapResult, nearest_addresses, point_at_number, snap_to_street
+from geo311.snap import (
+    NearbyAddress,
+    SnapResult,
+    nearest_addresses,
+    point_at_fraction,
+    snap_to_street,
+)
 
 __all__ = ["locate_point", "locate_text", "MAX_TEXT_CHARS", "DISTRICT_LINE_M"]
 
@@ -298,14 +302,7 @@ def _blockface_areas(conn: Connection, snap: SnapResult, on: date) -> dict[str, 
     """Areas at a point on the pin's side of the street, a house-front away from the centreline."""
     if snap.side is None:
         return {}
-    row = conn.execute(text("SELECT ST_AsBinary(geom) AS wkb FROM street_segment WHERE id = :id"),
-                       {"id": snap.segment_id}).first()
-    if row is None:
-        return {}
-    import shapely
-
-    line: LineString = shapely.from_wkb(row.wkb)
-    lon, lat = point_at_number(line, 0, 100, int(round(snap.fraction * 100)), snap.side, 10.0)
+    lon, lat = point_at_fraction(snap.line, snap.fraction, snap.side, 10.0)
     return {h.type: h.code for h in areas_at_point(conn, lon, lat, on=on, types=_AMBIGUITY_TYPES)}
 
 

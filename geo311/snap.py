@@ -45,6 +45,7 @@ class SnapResult:
     house_number: int | None  # interpolated from the side's address range, parity kept
     zip: str | None
     has_ranges: bool
+    line: LineString  # the segment itself (WGS84), for stepping to its sides
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def _snap_one(row, lon: float, lat: float) -> SnapResult:
         distance_m=float(row.distance_m), fraction=fraction, side=side, side_compass=compass,
         snapped_lon=on_line.x, snapped_lat=on_line.y,
         house_number=number_at_fraction(start, end, fraction) if side else None,
-        zip=zip_code or row.l_zip or row.r_zip, has_ranges=has_ranges,
+        zip=zip_code or row.l_zip or row.r_zip, has_ranges=has_ranges, line=line,
     )
 
 
