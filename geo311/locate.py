@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import parse_query
 from geo311.boundaries import areas_at_point, today_in_la
-from geo311.db import load_sql
+from geo311.db import driver_cursor, load_driver_sql, load_sql
 from geo311.errors import BadRequest
 from geo311.geocode import geocode_parsed
 from geo311.jurisdiction import decide_jurisdiction
@@ -33,9 +34,9 @@ from geo311.reverse_streets import StreetGuess, street_from_addresses
 from geo311.snap import (
     NearbyAddress,
     SnapResult,
-    nearest_addresses,
+    addresses_from_rows,
     point_at_fraction,
-    snap_to_street,
+    snaps_from_rows,
 )
 
 __all__ = ["locate_point", "locate_text", "MAX_TEXT_CHARS", "DISTRICT_LINE_M"]
@@ -51,6 +52,28 @@ _ADDRESS_POINT_M = 40.0
 _UNDER_PIN_M = 12.0
 #: A street whose address line passes this close to the pin can be the pin's street.
 _ADDRESS_LINE_M = 90.0
+#: Nearby addresses farther than this are not read as the pin's address.
+_NEARBY_MAX_M = 150.0
+#: A typed place snaps to a street only this close.
+_TEXT_SNAP_M = 60.0
+
+
+class _NearArea(NamedTuple):
+    """An area within :data:`DISTRICT_LINE_M` of a point (``distance_m`` 0 when covering it)."""
+
+    type_code: str
+    vintage: str
+    code: str
+    name: str
+    distance_m: float
+
+
+class _AtPoint(NamedTuple):
+    """What the database knows near one point, read in one statement."""
+
+    snaps: list[SnapResult]
+    nearby: list[NearbyAddress]
+    areas: list[_NearArea]
 
 
 def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = None,
@@ -69,8 +92,8 @@ def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = 
     """
     on = on or today_in_la()
     pin = Pin(lon, lat, accuracy_m)
-    snaps = snap_to_street(conn, lon, lat, max_distance_m=max_snap_m)
-    nearby = nearest_addresses(conn, lon, lat)
+    here = _read_point(conn, lon, lat, on, max_snap_m=max_snap_m, with_addresses=True)
+    snaps, nearby = here.snaps, here.nearby
     reasons: list[str] = []
     ambiguities: list[Ambiguity] = []
     address, precision, score, spot = _reverse_address(conn, lon, lat, snaps, nearby, reasons,
@@ -83,7 +106,7 @@ def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = 
     return _finish(conn, query=None, pin=pin, location=location, precision=precision,
                    score=score, reasons=reasons, address=address, snap=segment_snap,
                    ambiguities=ambiguities, candidates=[], on=on, service_code=service_code,
-                   lang=lang, decide_from=(lon, lat))
+                   lang=lang, near_areas=here.areas)
 
 
 def locate_text(conn: Connection, query: str, *, on: date | None = None,
@@ -109,12 +132,34 @@ def locate_text(conn: Connection, query: str, *, on: date | None = None,
         return _no_match(query, on, ["no_match"] + list(parsed.notes[:3]))
     best = candidates[0]
     ambiguities = _text_ambiguities(candidates)
-    snaps = snap_to_street(conn, best.lon, best.lat, max_distance_m=60.0)
+    here = _read_point(conn, best.lon, best.lat, on, max_snap_m=_TEXT_SNAP_M, with_addresses=False)
     return _finish(conn, query=query, pin=None, location=(best.lon, best.lat),
                    precision=best.precision, score=best.score, reasons=list(best.reasons),
-                   address=best.address, snap=_segment_for(snaps, best.address),
+                   address=best.address, snap=_segment_for(here.snaps, best.address),
                    ambiguities=ambiguities, candidates=candidates[:10], on=on,
-                   service_code=service_code, lang=lang, decide_from=(best.lon, best.lat))
+                   service_code=service_code, lang=lang, near_areas=here.areas)
+
+
+def _read_point(conn: Connection, lon: float, lat: float, on: date, *, max_snap_m: float,
+                with_addresses: bool) -> _AtPoint:
+    """The nearest segments, nearest addresses and nearby areas of a point in one round trip.
+
+    One prepared statement (``locate_at_point.sql``) on the driver connection: no SQL compiled per
+    call and, after a few calls, no planning either.
+    """
+    with driver_cursor(conn) as cursor:
+        cursor.execute(load_driver_sql("locate_at_point"), {
+            "lon": lon, "lat": lat, "with_addresses": with_addresses, "on": on,
+            "radius_m": DISTRICT_LINE_M}, prepare=True)
+        row = cursor.fetchone()
+    assert row is not None  # an aggregate-only SELECT always returns its one row
+    segments, addresses, areas = row
+    return _AtPoint(
+        snaps=snaps_from_rows(segments, lon, lat, max_snap_m),
+        nearby=addresses_from_rows(addresses, _NEARBY_MAX_M),
+        areas=[_NearArea(a["type_code"], a["vintage"], a["code"], a["name"],
+                         float(a["distance_m"])) for a in areas],
+    )
 
 
 # ---------------------------------------------------------------- reverse helpers
@@ -234,9 +279,8 @@ def _finish(conn: Connection, *, query: str | None, pin: Pin | None,
             location: tuple[float, float], precision: str, score: int, reasons: list[str],
             address: AddressInfo | None, snap: SnapResult | None,
             ambiguities: list[Ambiguity], candidates: list[Candidate], on: date,
-            service_code: str | None, lang: str,
-            decide_from: tuple[float, float]) -> LocateResult:
-    areas, area_ambiguities = _decide_areas(conn, decide_from, snap, on)
+            service_code: str | None, lang: str, near_areas: list[_NearArea]) -> LocateResult:
+    areas, area_ambiguities = _decide_areas(conn, near_areas, snap, on)
     ambiguities = ambiguities + area_ambiguities
     if area_ambiguities:
         reasons.append("near_district_line")
@@ -263,12 +307,10 @@ def _finish(conn: Connection, *, query: str | None, pin: Pin | None,
     return _with_description(result, lang)
 
 
-def _decide_areas(conn: Connection, point: tuple[float, float], snap: SnapResult | None,
+def _decide_areas(conn: Connection, rows: list[_NearArea], snap: SnapResult | None,
                   on: date) -> tuple[list[dict[str, str]], list[Ambiguity]]:
     """One area per type for the point; near a line, list the neighbours and decide by blockface."""
-    rows = conn.execute(load_sql("areas_near_point"), {
-        "lon": point[0], "lat": point[1], "on": on, "radius_m": DISTRICT_LINE_M}).all()
-    by_type: dict[str, list] = defaultdict(list)
+    by_type: dict[str, list[_NearArea]] = defaultdict(list)
     for row in rows:
         by_type[row.type_code].append(row)
     needs_decision = any(len(hits) > 1 for hits in by_type.values())

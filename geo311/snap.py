@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from shapely.geometry import LineString, Point
@@ -16,6 +18,8 @@ __all__ = [
     "NearbyAddress",
     "snap_to_street",
     "nearest_addresses",
+    "snaps_from_rows",
+    "addresses_from_rows",
     "local_xy",
     "number_at_fraction",
     "point_at_number",
@@ -92,28 +96,51 @@ def snap_to_street(conn: Connection, lon: float, lat: float,
     :param k: how many KNN candidates to consider.
     :returns: snap results, nearest first (empty when no street is near).
     """
-    rows = conn.execute(load_sql("snap_segments"), {"lon": lon, "lat": lat, "k": k}).all()
-    results = []
-    for row in sorted(rows, key=lambda r: r.distance_m):
-        if row.distance_m > max_distance_m:
-            continue
-        results.append(_snap_one(row, lon, lat))
-    return results
+    rows = conn.execute(load_sql("snap_segments"), {"lon": lon, "lat": lat, "k": k}).mappings()
+    return snaps_from_rows(rows, lon, lat, max_distance_m)
 
 
 def nearest_addresses(conn: Connection, lon: float, lat: float, k: int = 4,
                       max_distance_m: float = 150.0) -> list[NearbyAddress]:
     """The nearest address points (reference and observed) to a pin, nearest first."""
-    rows = conn.execute(load_sql("nearest_addresses"), {"lon": lon, "lat": lat, "k": k}).all()
+    rows = conn.execute(load_sql("nearest_addresses"), {"lon": lon, "lat": lat, "k": k}).mappings()
+    return addresses_from_rows(rows, max_distance_m)
+
+
+def snaps_from_rows(rows: Iterable[Mapping[Any, Any]], lon: float, lat: float,
+                    max_distance_m: float) -> list[SnapResult]:
+    """Snap results from KNN segment rows (the columns of ``snap_segments.sql``; ``wkb`` as bytes
+    or hex), nearest first, dropping those beyond ``max_distance_m``.
+
+    :param rows: segment rows in KNN order (ties keep that order).
+    :param lon: pin longitude.
+    :param lat: pin latitude.
+    :param max_distance_m: give up beyond this distance.
+    :returns: snap results, nearest first.
+    """
+    return [_snap_one(row, lon, lat) for row in sorted(rows, key=lambda r: r["distance_m"])
+            if row["distance_m"] <= max_distance_m]
+
+
+def addresses_from_rows(rows: Iterable[Mapping[Any, Any]],
+                        max_distance_m: float) -> list[NearbyAddress]:
+    """Nearby addresses from KNN address rows (the columns of ``nearest_addresses.sql``).
+
+    :param rows: address rows in KNN order (ties keep that order).
+    :param max_distance_m: drop those farther than this.
+    :returns: addresses, nearest first.
+    """
     return [
         NearbyAddress(
-            id=r.id, kind=r.kind, source=r.source, house_number=r.house_number,
-            number_suffix=r.number_suffix, street=_street_label(r.pre_dir, r.name, r.suffix, r.post_dir),
-            street_key=r.street_key, pre_dir=r.pre_dir, zip=r.zip, text=r.full_address,
-            lon=r.lon, lat=r.lat, distance_m=r.distance_m, confidence=r.confidence,
+            id=r["id"], kind=r["kind"], source=r["source"], house_number=r["house_number"],
+            number_suffix=r["number_suffix"],
+            street=_street_label(r["pre_dir"], r["name"], r["suffix"], r["post_dir"]),
+            street_key=r["street_key"], pre_dir=r["pre_dir"], zip=r["zip"], text=r["full_address"],
+            lon=float(r["lon"]), lat=float(r["lat"]), distance_m=float(r["distance_m"]),
+            confidence=float(r["confidence"]),
         )
-        for r in sorted(rows, key=lambda r: r.distance_m)
-        if r.distance_m <= max_distance_m
+        for r in sorted(rows, key=lambda r: r["distance_m"])
+        if r["distance_m"] <= max_distance_m
     ]
 
 
@@ -167,22 +194,22 @@ def point_at_fraction(line: LineString, fraction: float, side: str | None,
     return on_line.x + nx * offset_m * scale_lon, on_line.y + ny * offset_m / _M_PER_DEG_LAT
 
 
-def _snap_one(row, lon: float, lat: float) -> SnapResult:
-    line: LineString = shapely.from_wkb(row.wkb)
+def _snap_one(row: Mapping[Any, Any], lon: float, lat: float) -> SnapResult:
+    line: LineString = shapely.from_wkb(row["wkb"])
     pin = Point(lon, lat)
     fraction = line.project(pin, normalized=True) if line.length > 0 else 0.0
     on_line = line.interpolate(fraction, normalized=True)
     side, compass = _side_of(line, fraction, on_line, lon, lat)
-    start, end, zip_code = (row.l_from, row.l_to, row.l_zip) if side == "left" else (
-        row.r_from, row.r_to, row.r_zip)
-    has_ranges = bool(row.l_from or row.r_from)
+    start, end, zip_code = (row["l_from"], row["l_to"], row["l_zip"]) if side == "left" else (
+        row["r_from"], row["r_to"], row["r_zip"])
+    has_ranges = bool(row["l_from"] or row["r_from"])
     return SnapResult(
-        segment_id=row.id, source=row.source, street=row.full_name, street_key=row.street_key,
-        pre_dir=row.pre_dir, from_street=row.from_street, to_street=row.to_street,
-        distance_m=float(row.distance_m), fraction=fraction, side=side, side_compass=compass,
-        snapped_lon=on_line.x, snapped_lat=on_line.y,
+        segment_id=row["id"], source=row["source"], street=row["full_name"],
+        street_key=row["street_key"], pre_dir=row["pre_dir"], from_street=row["from_street"],
+        to_street=row["to_street"], distance_m=float(row["distance_m"]), fraction=fraction,
+        side=side, side_compass=compass, snapped_lon=on_line.x, snapped_lat=on_line.y,
         house_number=number_at_fraction(start, end, fraction) if side else None,
-        zip=zip_code or row.l_zip or row.r_zip, has_ranges=has_ranges, line=line,
+        zip=zip_code or row["l_zip"] or row["r_zip"], has_ranges=has_ranges, line=line,
     )
 
 
