@@ -160,24 +160,39 @@
     if (live) { startLive(); }
   });
 
-  /* Live updates: /api/v1/events (Server-Sent Events) with the type/department/status/area
-   * filters; each event redraws the request tiles and refreshes the list in view (debounced).
-   * EventSource reconnects by itself and resumes with Last-Event-ID. */
+  /* Live updates: /api/v1/events (Server-Sent Events). The feed is narrowed by type, department
+   * and area but not by status: a request leaving the chosen status (closed, say) must still
+   * redraw the map it leaves. Each event whose request lies in (or near) the view, or that may
+   * have moved one (located, merged, imported), redraws the request tiles and refreshes the list
+   * (debounced). EventSource reconnects by itself and resumes with Last-Event-ID. */
   var liveToggle = document.getElementById("f-live");
   var liveStatus = document.getElementById("live-status");
   var live = null, received = 0, pending = null;
+  function touchesView(kind, data) {
+    var r = data && data.request;
+    if (kind === "located" || kind === "merged" || kind === "imported" || !r
+        || r.lat === null || r.lon === null || r.lat === undefined) { return true; }
+    return map.getBounds().pad(0.1).contains([r.lat, r.lon]);
+  }
   function startLive() {
     stopLive();
-    var params = filterParams();
+    var params = new URLSearchParams();
+    ["service_code", "department"].forEach(function (name) {
+      var value = form.elements[name].value.trim();
+      if (value) { params.set(name, value); }
+    });
     var cd = form.elements.cd.value, nc = form.elements.nc.value.trim();
     if (nc) { params.set("area_type", "NC"); params.set("area_code", nc); }
     else if (cd) { params.set("area_type", "CD"); params.set("area_code", cd); }
     live = new EventSource("/api/v1/events?" + params.toString());
     liveStatus.textContent = t.live_on.replace("{n}", received);
     ["created", "updated", "closed", "merged", "located", "imported"].forEach(function (kind) {
-      live.addEventListener(kind, function () {
+      live.addEventListener(kind, function (event) {
         received += 1;
         liveStatus.textContent = t.live_on.replace("{n}", received);
+        var data = null;
+        try { data = JSON.parse(event.data); } catch (e) { data = null; }
+        if (!touchesView(kind, data)) { return; }
         if (pending) { clearTimeout(pending); }
         pending = setTimeout(function () {
           pending = null;
