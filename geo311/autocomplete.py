@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import normalize_street_name
+from geo311.db import driver_cursor, load_driver_sql
 
 __all__ = ["Completion", "autocomplete", "PLACE_KEYWORDS"]
 
@@ -43,24 +44,6 @@ _CROSS = text(
     LIMIT :limit
     """
 )
-_PLACES = text(
-    """
-    SELECT name, type, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facility
-    WHERE upper(name) LIKE :contains OR (CAST(:ftype AS text) IS NOT NULL AND type = :ftype)
-    ORDER BY upper(name) LIKE :starts DESC, name LIMIT :limit
-    """
-)
-_AREAS = text(
-    """
-    SELECT a.name, s.type_code, ST_X(c) AS lon, ST_Y(c) AS lat
-    FROM area a JOIN boundary_set s ON s.id = a.set_id
-    CROSS JOIN LATERAL ST_PointOnSurface(a.geom) AS c
-    WHERE s.type_code IN ('NEIGHBORHOOD', 'NC', 'COUNTY_CITY') AND upper(a.name) LIKE :contains
-    ORDER BY upper(a.name) LIKE :starts DESC, a.name LIMIT :limit
-    """
-)
-
-
 @dataclass(frozen=True)
 class Completion:
     """One suggestion: what to show, what it is, and where (when known)."""
@@ -91,17 +74,15 @@ def autocomplete(conn: Connection, query: str, limit: int = 10) -> list[Completi
     number = re.match(r"^(\d{1,6})\s+(.+)$", typed)
     if len(cross) == 2 and cross[1]:
         out += _intersections(conn, cross[0], cross[1], limit)
+        out += _by_name(conn, typed, None, limit)
     elif number:
         prefix = normalize_street_name(_strip_dir(number.group(2))) or number.group(2)
         for row in conn.execute(_ADDRESSES, {"number": int(number.group(1)), "prefix": f"{prefix}%",
                                              "limit": limit}):
             out.append(Completion(row.full_address, "address", row.lon, row.lat))
     else:
-        prefix = normalize_street_name(_strip_dir(typed)) or typed
-        for row in conn.execute(_STREETS, {"prefix": f"{prefix}%", "limit": limit}):
-            out.append(Completion(row.street_key, "street"))
-    if not number:
-        out += _places(conn, typed, limit)
+        street_prefix = normalize_street_name(_strip_dir(typed)) or typed
+        out += _by_name(conn, typed, street_prefix, limit)
     seen: set[str] = set()
     unique = []
     for item in out:
@@ -121,12 +102,18 @@ def _intersections(conn: Connection, first: str, second: str, limit: int) -> lis
     return [Completion(f"{keys[0]} & {r.cross_name}", "intersection") for r in rows]
 
 
-def _places(conn: Connection, typed: str, limit: int) -> list[Completion]:
+def _by_name(conn: Connection, typed: str, street_prefix: str | None,
+             limit: int) -> list[Completion]:
+    """Streets starting with ``street_prefix`` (when given), then places and areas named like the
+    text, in one prepared statement (``complete_names.sql``)."""
     facility_type = next((t for word, t in PLACE_KEYWORDS.items() if typed.startswith(word)), None)
-    params = {"contains": f"%{typed}%", "starts": f"{typed}%", "limit": limit, "ftype": facility_type}
-    out = [Completion(r.name, "place", r.lon, r.lat) for r in conn.execute(_PLACES, params)]
-    out += [Completion(f"{r.name}", "area", r.lon, r.lat) for r in conn.execute(_AREAS, params)]
-    return out
+    params = {"with_streets": street_prefix is not None, "prefix": f"{street_prefix or ''}%",
+              "contains": f"%{typed}%", "starts": f"{typed}%", "ftype": facility_type,
+              "limit": limit}
+    with driver_cursor(conn) as cursor:
+        cursor.execute(load_driver_sql("complete_names"), params, prepare=True)
+        rows = cursor.fetchall()
+    return [Completion(text_, kind, lon, lat) for kind, text_, lon, lat in rows]
 
 
 def _fold(value: str) -> str:
