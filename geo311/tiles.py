@@ -8,8 +8,10 @@ cheaply and a tile changes only when a feature inside it (or within its buffer) 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date
 
 from sqlalchemy import text
@@ -18,6 +20,8 @@ from sqlalchemy.engine import Connection
 from geo311.boundaries import today_in_la
 from geo311.db import load_sql
 from geo311.errors import BadRequest, NotFound
+from geo311.geometry import parse_date
+from geo311.models import REQUEST_STATUSES
 
 __all__ = [
     "LAYERS",
@@ -26,8 +30,10 @@ __all__ = [
     "BUFFER",
     "CACHE_SECONDS",
     "MEDIA_TYPE",
+    "MAX_AGE_DAYS",
     "TileFilters",
     "parse_tile_address",
+    "parse_tile_filters",
     "check_layer",
     "render_tile",
     "tile_etag",
@@ -49,11 +55,21 @@ REQUESTS_PER_TILE = 5000
 CACHE_SECONDS = {"streets": 3600, "boundaries": 3600, "facilities": 3600, "requests": 0,
                  "hotspots": 0}
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+#: Largest request age (days) the ``min_age_days``/``max_age_days`` filters take.
+MAX_AGE_DAYS = 3660
+#: Longest comma-separated filter list accepted.
+MAX_FILTER_VALUES = 50
+_AREA_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
+_AREA_CODE = re.compile(r"[\w.\- ]{1,40}")
 
 
 @dataclass(frozen=True)
 class TileFilters:
-    """Optional filters; an empty tuple means no filter."""
+    """Optional filters; an empty tuple or ``None`` means no filter.
+
+    ``area`` is ``(area_type, code)`` as stored in a request's ``areas`` (e.g. ``("CD", "10")``);
+    ``min_age_days``/``max_age_days`` keep requests at least / at most that many whole days old.
+    """
 
     types: tuple[str, ...] = ()
     vintage: str | None = None
@@ -61,6 +77,24 @@ class TileFilters:
     service_codes: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
+    area: tuple[str, str] | None = None
+    min_age_days: int | None = None
+    max_age_days: int | None = None
+
+    def cache_key(self) -> str:
+        """A canonical text of the set filters (part of the tile's ETag).
+
+        >>> TileFilters(statuses=("open",), area=("CD", "10")).cache_key()
+        'statuses=open;area=CD,10'
+        """
+        parts = []
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value in (None, ()):
+                continue
+            text_value = ",".join(value) if isinstance(value, tuple) else str(value)
+            parts.append(f"{field.name}={text_value}")
+        return ";".join(parts)
 
 
 def check_layer(layer: str) -> str:
@@ -95,6 +129,51 @@ def parse_tile_address(z: str, x: str, y: str) -> tuple[int, int, int]:
         if not 0 <= value < size:
             raise BadRequest(f"{name} must be between 0 and {size - 1} at zoom {zoom}, got {value}")
     return zoom, col, row
+
+
+def parse_tile_filters(args: Mapping[str, str]) -> TileFilters:
+    """Read the tile query parameters; each problem is a 400 naming the parameter.
+
+    ``type``, ``vintage``, ``date`` (boundaries); ``type`` (facilities); for requests and
+    hotspots ``service_code``, ``status``, ``department`` (comma lists), ``area_type`` +
+    ``area_code`` (e.g. ``CD`` + ``10``, ``NC`` + ``52``) and ``min_age_days`` /
+    ``max_age_days`` (whole days since the request was made).
+
+    >>> parse_tile_filters({"status": "open,assigned", "min_age_days": "30"}).min_age_days
+    30
+
+    :param args: the query string (``request.args``) or any mapping of strings.
+    :raises BadRequest: an unknown status, a bad area or age, or too many values.
+    """
+    statuses = _list(args, "status")
+    wrong = [s for s in statuses if s not in REQUEST_STATUSES]
+    if wrong:
+        raise BadRequest(f"parameter 'status' must be among {', '.join(REQUEST_STATUSES)}, "
+                         f"got {wrong[0][:40]!r}")
+    area_type = (args.get("area_type") or "").strip().upper()
+    area_code = (args.get("area_code") or "").strip()
+    if bool(area_type) != bool(area_code):
+        raise BadRequest("parameters 'area_type' and 'area_code' go together "
+                         "(e.g. area_type=CD&area_code=10)")
+    if area_type and not _AREA_TYPE.fullmatch(area_type):
+        raise BadRequest(f"parameter 'area_type' must be an area type code such as CD or NC, "
+                         f"got {area_type[:40]!r}")
+    if area_code and not _AREA_CODE.fullmatch(area_code):
+        raise BadRequest(f"parameter 'area_code' is not an area code: {area_code[:40]!r}")
+    min_age, max_age = _age(args, "min_age_days"), _age(args, "max_age_days")
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise BadRequest("parameter 'min_age_days' is more than 'max_age_days'")
+    return TileFilters(
+        types=_list(args, "type"),
+        vintage=(args.get("vintage") or "").strip() or None,
+        on=parse_date(args.get("date"), "date"),
+        service_codes=_list(args, "service_code"),
+        statuses=statuses,
+        departments=tuple(d.upper() for d in _list(args, "department")),
+        area=(area_type, area_code) if area_type else None,
+        min_age_days=min_age,
+        max_age_days=max_age,
+    )
 
 
 def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
@@ -135,18 +214,25 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
             return b""
         params.update(service_codes=_array(filters.service_codes),
                       statuses=_array(filters.statuses), departments=_array(filters.departments),
-                      limit=REQUESTS_PER_TILE)
+                      area=_area_json(filters.area), min_age_days=filters.min_age_days,
+                      max_age_days=filters.max_age_days, limit=REQUESTS_PER_TILE)
     value = conn.execute(load_sql(f"tile_{layer}"), params).scalar()
     return bytes(value) if value else b""
 
 
-def tile_etag(data: bytes) -> str:
-    """A strong ETag value for tile bytes (SHA-256, shortened).
+def tile_etag(data: bytes, key: str = "") -> str:
+    """A strong ETag value for tile bytes and what they were asked for (SHA-256, shortened).
+
+    The key (layer, address and :meth:`TileFilters.cache_key`) keeps two filtered views that
+    happen to hold the same bytes (e.g. two empty tiles) from sharing a validator.
 
     >>> tile_etag(b"")
     'e3b0c44298fc1c149afbf4c8996fb924'
+    >>> tile_etag(b"", "requests/10/175/408?status=open") != tile_etag(b"")
+    True
     """
-    return hashlib.sha256(data).hexdigest()[:32]
+    digest = hashlib.sha256(key.encode() + b"\0" + data if key else data)
+    return digest.hexdigest()[:32]
 
 
 def _as_int(value: str, name: str) -> int:
@@ -156,8 +242,30 @@ def _as_int(value: str, name: str) -> int:
         raise BadRequest(f"{name} must be an integer, got '{value}'") from None
 
 
+def _list(args: Mapping[str, str], name: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in (args.get(name) or "").split(",") if v.strip())
+    if len(values) > MAX_FILTER_VALUES:
+        raise BadRequest(f"parameter '{name}' has more than {MAX_FILTER_VALUES} values")
+    return values
+
+
+def _age(args: Mapping[str, str], name: str) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_AGE_DAYS:
+        raise BadRequest(f"parameter '{name}' must be a whole number of days from 0 to "
+                         f"{MAX_AGE_DAYS}, got {raw[:40]!r}")
+    return int(raw)
+
+
 def _array(values: Sequence[str]) -> list[str] | None:
     return list(values) if values else None
+
+
+def _area_json(area: tuple[str, str] | None) -> str | None:
+    # The containment probe the request list uses too (GIN index on service_request.areas).
+    return json.dumps([{"type": area[0], "code": area[1]}]) if area else None
 
 
 def _table_exists(conn: Connection, name: str) -> bool:

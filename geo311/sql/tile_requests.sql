@@ -1,6 +1,7 @@
 -- One Mapbox Vector Tile layer "requests": 311 request points with public fields only
 -- (never contact). Inputs: :z, :x, :y, :extent, :buffer; filters :service_codes, :statuses,
--- :departments (text[] or NULL for any); :limit (most points per tile, newest first).
+-- :departments (text[] or NULL for any), :area (JSON text '[{"type":"CD","code":"10"}]' or
+-- NULL), :min_age_days / :max_age_days (int or NULL); :limit (most points per tile, newest first).
 -- Output: one bytea row. Relies on the GiST index on service_request.location.
 WITH bounds AS (
     SELECT ST_TileEnvelope(:z, :x, :y) AS merc,
@@ -18,6 +19,11 @@ newest AS (
       AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
       AND (CAST(:departments AS text[]) IS NULL
            OR r.department = ANY(CAST(:departments AS text[])))
+      AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
+      AND (CAST(:min_age_days AS int) IS NULL
+           OR r.requested_at <= now() - make_interval(days => CAST(:min_age_days AS int)))
+      AND (CAST(:max_age_days AS int) IS NULL
+           OR r.requested_at > now() - make_interval(days => CAST(:max_age_days AS int) + 1))
     ORDER BY r.requested_at DESC
     LIMIT :limit
 ),

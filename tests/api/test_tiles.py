@@ -87,6 +87,110 @@ def test_requests_layer_carries_public_fields_of_matching_requests(la_client, la
             conn.execute(delete(Department).where(Department.code == "TILETEST"))
 
 
+@pytest.fixture
+def aged_requests(la_app):
+    """Three requests of a type of their own in the Koreatown z15 tile: 2 days old in CD 10 and
+    NC 52, 40 days old in CD 10, 200 days old in CD 13; removed afterwards."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete, insert
+
+    from geo311.db import get_engine
+    from geo311.models import Department, ServiceRequest, ServiceType
+
+    engine = get_engine(la_app)
+    rows = [(-118.3005, 34.0655, 2, [{"type": "CD", "code": "10"}, {"type": "NC", "code": "52"}]),
+            (-118.3003, 34.0652, 40, [{"type": "CD", "code": "10"}]),
+            (-118.3001, 34.0650, 200, [{"type": "CD", "code": "13"}])]
+    with engine.begin() as conn:
+        conn.execute(insert(Department).values(code="TILEAGE", name_en="Tile age test",
+                                               name_es="Prueba"))
+        conn.execute(insert(ServiceType).values(code="tile_age_test", name_en="Tile age test",
+                                                name_es="Prueba", default_department="TILEAGE"))
+        ids = {}
+        for lon, lat, days, areas in rows:
+            at = _now() - timedelta(days=days, hours=1)
+            ids[days] = conn.execute(insert(ServiceRequest).values(
+                service_code="tile_age_test", status="open", department="TILEAGE",
+                channel="test", location=f"SRID=4326;POINT({lon} {lat})", areas=areas,
+                requested_at=at, updated_at=at).returning(ServiceRequest.id)).scalar_one()
+    try:
+        yield ids
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(ServiceRequest).where(
+                ServiceRequest.service_code == "tile_age_test"))
+            conn.execute(delete(ServiceType).where(ServiceType.code == "tile_age_test"))
+            conn.execute(delete(Department).where(Department.code == "TILEAGE"))
+
+
+def _request_ids(la_client, query: str) -> set[int]:
+    response = la_client.get(f"/tiles/requests/{KOREATOWN_Z15}.mvt?service_code=tile_age_test"
+                             f"&{query}")
+    assert response.status_code == 200, response.data
+    if not response.data:
+        return set()
+    return {f["properties"]["id"] for f in _decode(response.data)["requests"]["features"]}
+
+
+def test_requests_tile_filters_by_council_district_nc_and_age(la_client, aged_requests):
+    new, month, old = aged_requests[2], aged_requests[40], aged_requests[200]
+    assert _request_ids(la_client, "") == {new, month, old}
+    assert _request_ids(la_client, "area_type=CD&area_code=10") == {new, month}
+    assert _request_ids(la_client, "area_type=cd&area_code=13") == {old}
+    assert _request_ids(la_client, "area_type=NC&area_code=52") == {new}
+    assert _request_ids(la_client, "area_type=NC&area_code=53") == set()
+    assert _request_ids(la_client, "min_age_days=30") == {month, old}
+    assert _request_ids(la_client, "min_age_days=41") == {old}
+    assert _request_ids(la_client, "max_age_days=40") == {new, month}
+    assert _request_ids(la_client, "max_age_days=39") == {new}
+    assert _request_ids(la_client, "min_age_days=7&max_age_days=90") == {month}
+    assert _request_ids(la_client, "min_age_days=7&area_type=CD&area_code=10") == {month}
+    # The age the tile reports is the one the filters use.
+    tile = _decode(la_client.get(f"/tiles/requests/{KOREATOWN_Z15}.mvt"
+                                 "?service_code=tile_age_test").data)
+    ages = {f["properties"]["id"]: f["properties"]["age_days"]
+            for f in tile["requests"]["features"]}
+    assert ages == {new: 2, month: 40, old: 200}
+
+
+def test_requests_tile_etag_varies_with_filters(la_client, aged_requests):
+    base = f"/tiles/requests/{KOREATOWN_Z15}.mvt?service_code=tile_age_test"
+    # Two empty tiles of different filters: same bytes, different validators.
+    nc = la_client.get(base + "&area_type=NC&area_code=53")
+    aged = la_client.get(base + "&min_age_days=3000")
+    assert nc.data == aged.data == b""
+    assert nc.headers["ETag"] != aged.headers["ETag"]
+    cd = la_client.get(base + "&area_type=CD&area_code=10")
+    again = la_client.get(base + "&area_type=CD&area_code=10",
+                          headers={"If-None-Match": cd.headers["ETag"]})
+    assert again.status_code == 304
+    other = la_client.get(base + "&area_type=CD&area_code=13",
+                          headers={"If-None-Match": cd.headers["ETag"]})
+    assert other.status_code == 200 and other.data
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("status=bogus", "status"),
+    ("min_age_days=-1", "min_age_days"),
+    ("min_age_days=abc", "min_age_days"),
+    ("max_age_days=1.5", "max_age_days"),
+    ("max_age_days=99999", "max_age_days"),
+    ("min_age_days=30&max_age_days=7", "min_age_days"),
+    ("area_type=CD", "area_code"),
+    ("area_code=10", "area_type"),
+    ("area_type=C%20D&area_code=10", "area_type"),
+    ("area_type=CD&area_code=1%3B0%27", "area_code"),
+    ("service_code=" + ",".join(["a"] * 51), "service_code"),
+])
+def test_bad_request_tile_filter_is_a_400_json_error(la_client, query, named):
+    response = la_client.get(f"/tiles/requests/{KOREATOWN_Z15}.mvt?{query}")
+    assert response.status_code == 400
+    body = response.json
+    assert body["ok"] is False and body["status"] == 400
+    assert named in body["error"]
+
+
 def test_etag_round_trip_gives_304(la_client):
     first = la_client.get(f"/tiles/streets/{KOREATOWN_Z15}.mvt")
     etag = first.headers["ETag"]

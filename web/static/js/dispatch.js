@@ -32,21 +32,22 @@
     return params;
   }
 
-  /* Age and council district / NC filters: /api/v1/requests and /api/v1/hotspots take them
-   * (area_type/area_code, end = the last day a request may be from); the tile layer does not,
-   * so while one is set the map shows the filtered clusters instead of the tile points. */
-  function areaAgeParams(params) {
-    var nc = form.elements.nc.value.trim(), cd = form.elements.cd.value, age = form.elements.age.value;
+  /* Council district / NC and age filters. /api/v1/requests and /api/v1/hotspots take
+   * area_type/area_code and end (the last day a request may be from); the request tiles take
+   * area_type/area_code and min_age_days (the age the server computes, as in age_days). */
+  function areaParams(params) {
+    var nc = form.elements.nc.value.trim(), cd = form.elements.cd.value;
     if (nc) { params.set("area_type", "NC"); params.set("area_code", nc); }
     else if (cd) { params.set("area_type", "CD"); params.set("area_code", cd); }
+    return params;
+  }
+  function areaAgeParams(params) {
+    var age = form.elements.age.value;
     if (age) {
       var end = new Date(Date.now() - Number(age) * 86400000);
       params.set("end", end.toISOString().slice(0, 10));
     }
-    return params;
-  }
-  function narrowed() {
-    return Boolean(form.elements.nc.value.trim() || form.elements.cd.value || form.elements.age.value);
+    return areaParams(params);
   }
 
   var streets = grid("/tiles/streets/{z}/{x}/{y}.mvt",
@@ -60,7 +61,9 @@
                     fillOpacity: 1 } }).addTo(map);
 
   function requestsUrl() {
-    var query = filterParams().toString();
+    var params = areaParams(filterParams());
+    if (form.elements.age.value) { params.set("min_age_days", form.elements.age.value); }
+    var query = params.toString();
     return "/tiles/requests/{z}/{x}/{y}.mvt" + (query ? "?" + query : "");
   }
   var points = grid(requestsUrl(), {
@@ -149,7 +152,6 @@
   function applyFilters() {
     points.setUrl(requestsUrl());
     hotspotTiles.setUrl(hotspotsUrl());
-    if (narrowed()) { map.removeLayer(points); } else if (!map.hasLayer(points)) { points.addTo(map); }
     refreshList();
     refreshHotspots();
   }
@@ -181,9 +183,7 @@
       var value = form.elements[name].value.trim();
       if (value) { params.set(name, value); }
     });
-    var cd = form.elements.cd.value, nc = form.elements.nc.value.trim();
-    if (nc) { params.set("area_type", "NC"); params.set("area_code", nc); }
-    else if (cd) { params.set("area_type", "CD"); params.set("area_code", cd); }
+    areaParams(params);
     live = new EventSource("/api/v1/events?" + params.toString());
     liveStatus.textContent = t.live_on.replace("{n}", received);
     ["created", "updated", "closed", "merged", "located", "imported"].forEach(function (kind) {
