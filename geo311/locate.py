@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
@@ -36,7 +37,8 @@ from geo311.snap import (
     SnapResult,
     addresses_from_rows,
     point_at_fraction,
-    snaps_from_rows,
+    rank_by_distance,
+    snap_from_row,
 )
 
 __all__ = ["locate_point", "locate_text", "MAX_TEXT_CHARS", "DISTRICT_LINE_M"]
@@ -68,10 +70,43 @@ class _NearArea(NamedTuple):
     distance_m: float
 
 
+class _Segments:
+    """The street segments near a point, nearest first. Each one's projection, side and number are
+    worked out only when it is used: an answer uses one or two of the six read."""
+
+    def __init__(self, rows: list[Mapping[Any, Any]], lon: float, lat: float) -> None:
+        self._rows = rows
+        self._lon, self._lat = lon, lat
+        self._built: dict[int, SnapResult] = {}
+
+    def at(self, index: int) -> SnapResult:
+        """The snap on the ``index``-th nearest segment."""
+        if index not in self._built:
+            self._built[index] = snap_from_row(self._rows[index], self._lon, self._lat)
+        return self._built[index]
+
+    @property
+    def nearest(self) -> SnapResult | None:
+        """The snap on the nearest segment, or None when no street is near."""
+        return self.at(0) if self._rows else None
+
+    def for_address(self, address: AddressInfo | None) -> SnapResult | None:
+        """The nearest segment, preferring one on the answer's own street near a corner."""
+        if not self._rows:
+            return None
+        if address and address.street:
+            wanted = address.street.upper()
+            near_m = float(self._rows[0]["distance_m"]) + 15
+            for index, row in enumerate(self._rows):
+                if float(row["distance_m"]) <= near_m and row["full_name"].upper() == wanted:
+                    return self.at(index)
+        return self.at(0)
+
+
 class _AtPoint(NamedTuple):
     """What the database knows near one point, read in one statement."""
 
-    snaps: list[SnapResult]
+    segments: _Segments
     nearby: list[NearbyAddress]
     areas: list[_NearArea]
 
@@ -93,12 +128,11 @@ def locate_point(conn: Connection, lon: float, lat: float, *, on: date | None = 
     on = on or today_in_la()
     pin = Pin(lon, lat, accuracy_m)
     here = _read_point(conn, lon, lat, on, max_snap_m=max_snap_m, with_addresses=True)
-    snaps, nearby = here.snaps, here.nearby
     reasons: list[str] = []
     ambiguities: list[Ambiguity] = []
-    address, precision, score, spot = _reverse_address(conn, lon, lat, snaps, nearby, reasons,
-                                                       ambiguities)
-    segment_snap = _segment_for(snaps, address)
+    address, precision, score, spot = _reverse_address(conn, lon, lat, here.segments.nearest,
+                                                       here.nearby, reasons, ambiguities)
+    segment_snap = here.segments.for_address(address)
     location = spot or (lon, lat)
     if accuracy_m is not None and accuracy_m > 30:
         reasons.append("low_gps_accuracy")
@@ -135,7 +169,7 @@ def locate_text(conn: Connection, query: str, *, on: date | None = None,
     here = _read_point(conn, best.lon, best.lat, on, max_snap_m=_TEXT_SNAP_M, with_addresses=False)
     return _finish(conn, query=query, pin=None, location=(best.lon, best.lat),
                    precision=best.precision, score=best.score, reasons=list(best.reasons),
-                   address=best.address, snap=_segment_for(here.snaps, best.address),
+                   address=best.address, snap=here.segments.for_address(best.address),
                    ambiguities=ambiguities, candidates=candidates[:10], on=on,
                    service_code=service_code, lang=lang, near_areas=here.areas)
 
@@ -155,7 +189,7 @@ def _read_point(conn: Connection, lon: float, lat: float, on: date, *, max_snap_
     assert row is not None  # an aggregate-only SELECT always returns its one row
     segments, addresses, areas = row
     return _AtPoint(
-        snaps=snaps_from_rows(segments, lon, lat, max_snap_m),
+        segments=_Segments(rank_by_distance(segments, max_snap_m), lon, lat),
         nearby=addresses_from_rows(addresses, _NEARBY_MAX_M),
         areas=[_NearArea(a["type_code"], a["vintage"], a["code"], a["name"],
                          float(a["distance_m"])) for a in areas],
@@ -163,7 +197,7 @@ def _read_point(conn: Connection, lon: float, lat: float, on: date, *, max_snap_
 
 
 # ---------------------------------------------------------------- reverse helpers
-def _reverse_address(conn: Connection, lon: float, lat: float, snaps: list[SnapResult],
+def _reverse_address(conn: Connection, lon: float, lat: float, snap: SnapResult | None,
                      nearby: list[NearbyAddress], reasons: list[str],
                      ambiguities: list[Ambiguity]):
     """Pick the address for a pin.
@@ -175,7 +209,6 @@ def _reverse_address(conn: Connection, lon: float, lat: float, snaps: list[SnapR
     if nearby and nearby[0].distance_m <= _UNDER_PIN_M:
         return _nearest_point_answer(nearby, reasons, ambiguities)
     guess = street_from_addresses(conn, lon, lat)
-    snap = snaps[0] if snaps else None
     if guess is not None and guess.distance_m <= _ADDRESS_LINE_M and (
             snap is None or guess.street_key == snap.street_key
             or guess.distance_m + 5 < snap.distance_m):
@@ -260,18 +293,6 @@ def _address_from_point(point: NearbyAddress) -> AddressInfo:
     number = None if point.house_number is None else str(point.house_number) + (
         f" {point.number_suffix}" if point.number_suffix else "")
     return AddressInfo(number, point.street, point.zip, point.text, point.source, point.distance_m)
-
-
-def _segment_for(snaps: list[SnapResult], address: AddressInfo | None) -> SnapResult | None:
-    """The nearest segment, preferring one on the answer's own street near a corner."""
-    if not snaps:
-        return None
-    if address and address.street:
-        wanted = address.street.upper()
-        for snap in snaps:
-            if snap.distance_m <= snaps[0].distance_m + 15 and snap.street.upper() == wanted:
-                return snap
-    return snaps[0]
 
 
 # ---------------------------------------------------------------- shared tail

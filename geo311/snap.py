@@ -19,6 +19,8 @@ __all__ = [
     "snap_to_street",
     "nearest_addresses",
     "snaps_from_rows",
+    "snap_from_row",
+    "rank_by_distance",
     "addresses_from_rows",
     "local_xy",
     "number_at_fraction",
@@ -118,7 +120,14 @@ def snaps_from_rows(rows: Iterable[Mapping[Any, Any]], lon: float, lat: float,
     :param max_distance_m: give up beyond this distance.
     :returns: snap results, nearest first.
     """
-    return [_snap_one(row, lon, lat) for row in sorted(rows, key=lambda r: r["distance_m"])
+    return [snap_from_row(row, lon, lat) for row in rank_by_distance(rows, max_distance_m)]
+
+
+def rank_by_distance(rows: Iterable[Mapping[Any, Any]],
+                     max_distance_m: float) -> list[Mapping[Any, Any]]:
+    """KNN rows (nearest by bounding box) re-ranked by their true ``distance_m``, nearest first
+    (ties keep the KNN order), dropping those beyond ``max_distance_m``."""
+    return [row for row in sorted(rows, key=lambda r: r["distance_m"])
             if row["distance_m"] <= max_distance_m]
 
 
@@ -194,7 +203,15 @@ def point_at_fraction(line: LineString, fraction: float, side: str | None,
     return on_line.x + nx * offset_m * scale_lon, on_line.y + ny * offset_m / _M_PER_DEG_LAT
 
 
-def _snap_one(row: Mapping[Any, Any], lon: float, lat: float) -> SnapResult:
+def snap_from_row(row: Mapping[Any, Any], lon: float, lat: float) -> SnapResult:
+    """Project the pin on one segment row (the columns of ``snap_segments.sql``): where along it,
+    which side, and the house number there.
+
+    :param row: the segment row (``wkb`` as bytes or hex).
+    :param lon: pin longitude.
+    :param lat: pin latitude.
+    :returns: the snap result.
+    """
     line: LineString = shapely.from_wkb(row["wkb"])
     pin = Point(lon, lat)
     fraction = line.project(pin, normalized=True) if line.length > 0 else 0.0
