@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from geo311.db import driver_cursor, load_driver_sql
+from geo311.area_index import area_index_for
 from geo311.errors import BadRequest, NotFound
 from geo311.models import Area, BoundarySet
 
@@ -69,7 +69,9 @@ def areas_at_point(conn: Connection, lon: float, lat: float, on: date | None = N
                    types: Sequence[str] | None = None) -> list[AreaHit]:
     """Every area covering the point, per type in the vintage in force on ``on``.
 
-    A point on an edge shared by two areas reports both (``ST_Covers``).
+    A point on an edge shared by two areas reports both (``ST_Covers`` semantics). Answered from
+    the in-memory index of the subdivided parts (geo311.area_index), checked against the
+    database's boundary token on every call.
 
     :param conn: database connection.
     :param lon: longitude (WGS84).
@@ -78,21 +80,13 @@ def areas_at_point(conn: Connection, lon: float, lat: float, on: date | None = N
     :param types: restrict to these type codes.
     :returns: hits ordered by type and code.
     """
-    with driver_cursor(conn) as cursor:
-        cursor.execute(
-            load_driver_sql("areas_at_point"),
-            {"lon": lon, "lat": lat, "on": on or today_in_la(), "types": list(types) if types else None},
-            prepare=True,  # the hottest query of the service: plan once per connection
-        )
-        rows = cursor.fetchall()
-    return [AreaHit(type_code, code, name, vintage)
-            for type_code, vintage, code, name, _area_id in rows]
+    return area_index_for(conn).lookup(lon, lat, on or today_in_la(), types)
 
 
 def areas_at_points(conn: Connection, points: Sequence[tuple[float | None, float | None]],
                     dates: Sequence[date | None] | date | None = None,
                     types: Sequence[str] | None = None) -> list[list[AreaHit]]:
-    """Set-based lookup for many points in one statement (imports, batch geocoding).
+    """Set-based lookup for many points in one call (imports, batch geocoding), vectorised.
 
     :param points: ``(lon, lat)`` pairs; a None coordinate gives an empty list.
     :param dates: one date for all, or one per point (None means today).
@@ -106,19 +100,8 @@ def areas_at_points(conn: Connection, points: Sequence[tuple[float | None, float
         if len(dates) != len(points):
             raise ValueError("dates must have one entry per point")
         day_list = [d or today for d in dates]
-    params = {
-        "lons": [p[0] for p in points],
-        "lats": [p[1] for p in points],
-        "dates": day_list,
-        "types": list(types) if types else None,
-    }
-    with driver_cursor(conn) as cursor:
-        cursor.execute(load_driver_sql("areas_at_points"), params)
-        rows = cursor.fetchall()
-    result: list[list[AreaHit]] = [[] for _ in points]
-    for idx, type_code, vintage, code, name in rows:
-        result[idx - 1].append(AreaHit(type_code, code, name, vintage))
-    return result
+    index = area_index_for(conn)
+    return index.lookup_many([p[0] for p in points], [p[1] for p in points], day_list, types)
 
 
 def list_boundary_sets(conn: Connection) -> list[BoundarySetInfo]:

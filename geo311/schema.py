@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from geo311.db import sql_source
+from geo311.db import driver_cursor, sql_source
 from geo311.models import Base
 
 __all__ = ["init_schema"]
@@ -20,3 +20,5 @@ def init_schema(engine: Engine) -> None:
         Base.metadata.create_all(conn)
         for statement in statements:
             conn.execute(text(statement))
+        with driver_cursor(conn) as cursor:  # a script with a plpgsql body: not split on ";"
+            cursor.execute(sql_source("boundary_state"))
