@@ -187,11 +187,13 @@ class AreaIndex:
     def _group_hits(self, positions: np.ndarray, ranks: np.ndarray, count: int) -> list[list]:
         """One list per input position of its areas' hits, in (type, code) order, repeats dropped
         (a point on the edge between two parts of one area)."""
-        keys = np.unique(positions.astype(np.int64) * len(self._hit_by_rank) + ranks)
-        key_positions = keys // len(self._hit_by_rank)
-        hits = self._hit_by_rank[keys % len(self._hit_by_rank)]
-        starts = np.searchsorted(key_positions, np.arange(count + 1))
-        return [hits[start:end].tolist() for start, end in zip(starts[:-1], starts[1:], strict=True)]
+        keys = np.sort(positions.astype(np.int64) * len(self._hit_by_rank) + ranks)
+        if len(keys):
+            keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        key_positions = keys // len(self._hit_by_rank) if len(self._hit_by_rank) else keys
+        hits = self._hit_by_rank[keys % len(self._hit_by_rank)].tolist() if len(keys) else []
+        starts = np.searchsorted(key_positions, np.arange(count + 1)).tolist()
+        return [hits[start:end] for start, end in zip(starts[:-1], starts[1:], strict=True)]
 
 
 _indexes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> AreaIndex

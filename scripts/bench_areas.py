@@ -2,9 +2,10 @@
 """Benchmark point-to-area lookups against the loaded LA boundaries (run by hand, not in CI).
 
 Compares, in one run on the same random points inside the City:
-- areas_at_point (subdivided parts, ST_Covers, all types)  vs  (a) ST_Contains on the whole polygons
+- areas_at_point (in-memory STRtree of the subdivided parts, covers, all types; one token query
+  to PostgreSQL per call)  vs  (a) ST_Contains on the whole polygons
   and (b) geopandas sjoin one point at a time;
-- areas_at_points (one statement for 100,000 points)         vs  geopandas sjoin of the same points.
+- areas_at_points (one vectorised call for 100,000 points)   vs  geopandas sjoin of the same points.
 
 Usage: .venv/bin/python scripts/bench_areas.py [--points 10000] [--batch 100000]
 Needs the database of `make run` (or DATABASE_URL) with the boundaries loaded.
@@ -125,12 +126,12 @@ def main() -> None:
             batch[label] = (ours_rate, sum(len(h) for h in batch_hits), sjoin_rate, len(joined))
 
     print(f"single point, all types ({len(points):,} points inside the City)")
-    print(f"  areas_at_point (subdivided, ST_Covers): {ours:10,.0f} points/s  ({hits_subdivided:,} hits)")
+    print(f"  areas_at_point (in-memory parts index):{ours:10,.0f} points/s  ({hits_subdivided:,} hits)")
     print(f"  (a) ST_Contains on whole polygons:      {whole:10,.0f} points/s  ({hits_whole:,} hits)"
           f"  -> ratio {ours / whole:5.1f}x (target >= 3x)")
     print(f"  (b) geopandas sjoin, one at a time:     {sjoin_single:10,.0f} points/s"
           f"  -> ratio {ours / sjoin_single:5.1f}x (target >= 20x)")
-    print(f"batch ({len(batch_points):,} points, one statement)")
+    print(f"batch ({len(batch_points):,} points, one call)")
     for label, (ours_rate, our_hits, sjoin_rate, sjoin_hits) in batch.items():
         print(f"  {label}")
         print(f"    areas_at_points:                      {ours_rate:10,.0f} points/s  ({our_hits:,} hits)")
