@@ -70,7 +70,7 @@ _CHANNEL = {
     "social": "social",
 }  # fmt: skip
 _STAGE_COLUMNS = (
-    "seq", "idx", "external_id", "service_code", "status", "close_reason", "lon", "lat", "address",
+    "seq", "d", "external_id", "service_code", "status", "close_reason", "lon", "lat", "address",
     "zip", "department", "agency", "channel", "requested_at", "updated_at", "closed_at",
     "anonymous", "estimated", "format", "owner", "city_cd", "city_nc", "nc_name", "cd_member",
     "apc", "police_precinct", "assign_to", "action_taken", "request_source", "request_type",
@@ -78,14 +78,16 @@ _STAGE_COLUMNS = (
 )  # fmt: skip
 _STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS request_stage (
-    seq integer, idx integer, external_id text, service_code text, status text, close_reason text,
+    seq integer, d date, external_id text, service_code text, status text, close_reason text,
     lon float8, lat float8, address text, zip text, department text, agency text, channel text,
     requested_at timestamptz, updated_at timestamptz, closed_at timestamptz, anonymous boolean,
     estimated boolean, format text, owner text, city_cd text, city_nc text, nc_name text,
     cd_member text, apc text, police_precinct text, assign_to text, action_taken text,
     request_source text, request_type text, service_date timestamptz, mobile_os text,
-    address_verified boolean, approximate_address boolean
-)
+    address_verified boolean, approximate_address boolean,
+    g geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED
+);
+CREATE INDEX IF NOT EXISTS request_stage_g ON request_stage USING gist (g)
 """
 
 
@@ -279,9 +281,7 @@ def run_import(engine: Engine, paths: Sequence[str | Path], *, commit: bool,
 
 
 def _upsert_statement() -> Any:
-    areas_sql = load_sql("areas_at_points").text.strip().rstrip(";")
-    body = load_sql("upsert_imported_requests").text.replace("/*AREAS_AT_POINTS*/", areas_sql)
-    return text(body)
+    return load_sql("import_upsert_requests")
 
 
 def _staged_rows(conn: Connection, paths: Sequence[str | Path], report: ImportReport,
@@ -353,25 +353,16 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     started = time.perf_counter()
     raw = conn.connection.driver_connection
     assert raw is not None, "the connection is open"
-    points: dict[tuple[float, float, date], int] = {}
     with raw.cursor() as cursor:
         cursor.execute("TRUNCATE request_stage")
         copy_sql = sql.SQL("COPY request_stage ({}) FROM STDIN").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in _STAGE_COLUMNS))
         with cursor.copy(copy_sql) as copy:
-            # idx is the point's 1-based position in the arrays given to areas_at_points;
-            # repeated (lon, lat, date) triples (one address reported again) share a lookup.
             for seq, row in enumerate(batch, start=1):
-                key = (row[4], row[5], row[11].date())
-                idx = points.setdefault(key, len(points) + 1) if row[4] is not None else None
-                copy.write_row((seq, idx, *row))
-    params = {
-        "import_id": import_id,
-        "lons": [key[0] for key in points],
-        "lats": [key[1] for key in points],
-        "dates": [key[2] for key in points],
-        "types": list(area_types) if area_types else None,
-    }
+                copy.write_row((seq, row[11].date(), *row))
+        # Fresh statistics, so the planner probes the stage's GiST index from each part.
+        cursor.execute("ANALYZE request_stage")
+    params = {"import_id": import_id, "types": list(area_types) if area_types else None}
     counts = conn.execute(statement, params).one()
     report.staged += counts.distinct_rows
     report.inserted += counts.inserted
