@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import shapely
 from sqlalchemy import text
@@ -147,6 +147,9 @@ class StreetMatch:
     pre_dirs: tuple[str, ...]
     weight: int
     reasons: tuple[str, ...]
+    #: The direction this reading implies when the typed name began with one ("E SOUTH VENICE
+    #: BLVD" read as S VENICE BLVD); None when the typed direction stands.
+    pre_dir: str | None = None
 
 
 def refresh_street_names(conn: Connection) -> None:
@@ -164,7 +167,8 @@ def match_streets(conn: Connection, street: StreetRef) -> list[StreetMatch]:
     key = street_key(street.name, street.suffix)
     row = conn.execute(_EXACT_KEY, {"key": key}).first()
     if row is not None:
-        return [StreetMatch(row.street_key, tuple(row.pre_dirs or ()), row.weight, ())]
+        return [StreetMatch(row.street_key, tuple(row.pre_dirs or ()), row.weight, ()),
+                *_direction_in_name(conn, street)]
     matches: list[StreetMatch] = []
     if street.suffix is None:
         rows = conn.execute(
@@ -179,6 +183,23 @@ def match_streets(conn: Connection, street: StreetRef) -> list[StreetMatch]:
         StreetMatch(r.street_key, tuple(r.pre_dirs or ()), r.weight, ("fuzzy_street_name",))
         for r in rows if r.sim >= 0.45
     ]
+
+
+_NAME_DIRECTIONS = {"NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W"}
+
+
+def _direction_in_name(conn: Connection, street: StreetRef) -> list[StreetMatch]:
+    """MyLA311 writes Venice's split roadways as "E SOUTH VENICE BLVD" where the County's address
+    points say "S VENICE BLVD": a name opening with a direction word is also read that way when
+    the street without it is known with that direction."""
+    first, _, rest = street.name.partition(" ")
+    direction = _NAME_DIRECTIONS.get(first)
+    if direction is None or not rest:
+        return []
+    row = conn.execute(_EXACT_KEY, {"key": street_key(rest, street.suffix)}).first()
+    if row is None or direction not in (row.pre_dirs or ()):
+        return []
+    return [StreetMatch(row.street_key, tuple(row.pre_dirs or ()), row.weight, (), direction)]
 
 
 def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
@@ -215,7 +236,13 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
     assert query.street is not None and query.house_number is not None
     number = query.house_number
     out: list[Candidate] = []
-    for match in match_streets(conn, query.street):
+    typed, typed_street = query, query.street
+    for match in match_streets(conn, typed_street):
+        query = typed
+        if match.pre_dir is not None:  # the name's own direction word, read as the direction
+            query = replace(typed, street=replace(
+                typed_street, name=typed_street.name.partition(" ")[2], pre_dir=match.pre_dir))
+        assert query.street is not None
         reasons = list(match.reasons)
         points = conn.execute(_ADDRESS_POINTS, {"key": match.key, "number": number}).all()
         for p in points:
@@ -274,6 +301,8 @@ def _neighbour_interpolation(conn: Connection, query: ParsedQuery, match: Street
                      if estimate.method == "between" else "beyond_last_known_address"]
     if not estimate.same_side:
         why.append("opposite_side_neighbours")
+    if estimate.by_grid:
+        why.append("placed_by_address_grid")
     why += _zip_reasons(query.zip, estimate.zip)
     # Close anchors of the same parity are nearly as good as the address itself; wide gaps and
     # extrapolation much less so (measured shares within 30 m, see BASE_SCORE).

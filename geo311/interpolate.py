@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.db import load_sql
@@ -24,6 +25,33 @@ SEARCH_SPAN = 3000
 _MAX_M_PER_NUMBER = 4.0
 #: Furthest a number may be extrapolated beyond the last known one.
 EXTRAPOLATE_LIMIT = 1500
+#: Anchors further apart than this (in numbers) are placed between by the address grid: blocks
+#: differ in length, so a straight share of a wide gap drifts by a block or more.
+GRID_MIN_GAP = 40
+#: How far (numbers) a parallel street's known point may be from the number to place it.
+_GRID_NUMBER_SPAN = 150
+#: How far (metres) a parallel street may run from the anchors' line to say where a number falls.
+_GRID_REACH_M = 1500.0
+#: How many of the nearest parallel streets are asked, how many must answer, and how far apart
+#: (metres along the anchors' line) their answers may be.
+_GRID_STREETS = 5
+_GRID_MIN_STREETS = 2
+_GRID_MAX_SPREAD_M = 150.0
+_M_PER_DEG_LON, _M_PER_DEG_LAT = 92_300.0, 110_900.0
+# Known points of other streets with the same prefix direction and numbers near :number, around
+# the line between two anchors (the bbox is given by its corners): LA numbers E/W (and N/S)
+# streets alike, so the same number on parallel streets lies across from ours.
+_PARALLEL_POINTS = text(
+    """
+    SELECT street_key, house_number, ST_X(geom) AS lon, ST_Y(geom) AS lat
+    FROM address_point
+    WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)
+      AND pre_dir = :pre_dir AND street_key <> :street_key
+      AND house_number BETWEEN :number - :span AND :number + :span
+      AND kind IN ('address', 'observed')
+    LIMIT 400
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +65,7 @@ class NumberEstimate:
     high: int
     same_side: bool
     zip: str | None
+    by_grid: bool = False  # placed between its anchors by the parallel streets' numbers
 
     @property
     def gap(self) -> int:
@@ -78,16 +107,118 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
         if pair is not None:
             low, high = pair
             t = (number - low.number) / (high.number - low.number)
+            grid_t = None
+            if high.number - low.number >= GRID_MIN_GAP and pre_dir:
+                grid_t = _grid_fraction(conn, street_key, pre_dir, number, low, high)
+            t = t if grid_t is None else grid_t
             return NumberEstimate(low.lon + t * (high.lon - low.lon), low.lat + t * (high.lat - low.lat),
                                   "between", low.number, high.number, same_side,
-                                  low.zip or high.zip)
+                                  low.zip or high.zip, grid_t is not None)
     for same_side in (True, False):
-        beyond = _extrapolate(_side(lows, number, same_side), number, zip_code) or \
-            _extrapolate(_side(highs, number, same_side), number, zip_code)
-        if beyond is not None:
-            return NumberEstimate(beyond[0], beyond[1], "beyond", beyond[2], beyond[3], same_side,
-                                  beyond[4])
+        for items in (_side(lows, number, same_side), _side(highs, number, same_side)):
+            beyond = _extrapolate(items, number, zip_code)
+            if beyond is None:
+                continue
+            grid = _grid_beyond(conn, street_key, pre_dir, number, items) if pre_dir else None
+            lon, lat = grid or beyond[:2]
+            return NumberEstimate(lon, lat, "beyond", beyond[2], beyond[3], same_side,
+                                  beyond[4], grid is not None)
     return None
+
+
+def _grid_beyond(conn: Connection, street_key: str, pre_dir: str, number: int,
+                 items: list[_Known]) -> tuple[float, float] | None:
+    """Past the last known number, follow the street's line (its two nearest known numbers far
+    enough apart) as far as the parallel streets' numbers say."""
+    near = items[0]
+    reach = abs(number - near.number)
+    for far in items[1:6]:
+        if abs(far.number - near.number) < 20 or not _plausible(near, far):
+            continue
+        fx, fy = _xy(near.lon, near.lat, far.lon, far.lat)
+        length = math.hypot(fx, fy)
+        if length < 10.0:
+            continue
+        t_max = 1.0 + (reach * _MAX_M_PER_NUMBER + 50.0) / length
+        t = _grid_fraction(conn, street_key, pre_dir, number, far, near, 1.0, t_max)
+        if t is None:
+            return None
+        return far.lon + t * (near.lon - far.lon), far.lat + t * (near.lat - far.lat)
+    return None
+
+
+def _grid_fraction(conn: Connection, street_key: str, pre_dir: str, number: int,
+                   low: _Known, high: _Known, t_min: float = 0.0,
+                   t_max: float = 1.0) -> float | None:
+    """Where ``number`` falls on the line through two anchors, read off parallel streets.
+
+    Each parallel street (same prefix direction) with known numbers close around ``number``
+    places it; that place is projected onto the line low -> high. The nearest streets must
+    agree (:data:`_GRID_MAX_SPREAD_M`); their median is used, clamped to ``[t_min, t_max]``
+    (``[0, 1]`` between the anchors; beyond ``high`` when extrapolating).
+
+    :returns: the fraction along low -> high, or None when the parallel streets do not say.
+    """
+    lon0, lat0 = low.lon, low.lat
+    hx, hy = _xy(high.lon, high.lat, lon0, lat0)
+    length2 = hx * hx + hy * hy
+    if length2 < 1.0:
+        return None
+    ends_lon = (low.lon + t_min * (high.lon - low.lon), low.lon + t_max * (high.lon - low.lon))
+    ends_lat = (low.lat + t_min * (high.lat - low.lat), low.lat + t_max * (high.lat - low.lat))
+    pad_lon, pad_lat = _GRID_REACH_M / _M_PER_DEG_LON, _GRID_REACH_M / _M_PER_DEG_LAT
+    rows = conn.execute(_PARALLEL_POINTS, {
+        "x0": min(ends_lon) - pad_lon, "x1": max(ends_lon) + pad_lon,
+        "y0": min(ends_lat) - pad_lat, "y1": max(ends_lat) + pad_lat,
+        "pre_dir": pre_dir, "street_key": street_key, "number": number,
+        "span": _GRID_NUMBER_SPAN}).all()
+    streets: dict[str, list] = {}
+    for row in rows:
+        streets.setdefault(row.street_key, []).append(row)
+    fractions: list[tuple[float, float]] = []
+    for members in streets.values():
+        spot = _place_on_street(members, number)
+        if spot is None:
+            continue
+        x, y = _xy(spot[0], spot[1], lon0, lat0)
+        t = (x * hx + y * hy) / length2
+        off_line = abs(x * hy - y * hx) / math.sqrt(length2)
+        if t_min - 0.1 <= t <= t_max + 0.1 and off_line <= _GRID_REACH_M:
+            fractions.append((off_line, t))
+    # The nearest parallel streets say it best (far ones drift with the grid's own bends).
+    nearest = sorted(t for _, t in sorted(fractions)[:_GRID_STREETS])
+    if len(nearest) < _GRID_MIN_STREETS:
+        return None
+    if (nearest[-1] - nearest[0]) * math.sqrt(length2) > _GRID_MAX_SPREAD_M:
+        return None  # the parallel streets disagree: the grid is not regular here
+    middle = len(nearest) // 2
+    t = nearest[middle] if len(nearest) % 2 else (nearest[middle - 1] + nearest[middle]) / 2
+    return min(t_max, max(t_min, t))
+
+
+def _place_on_street(members: list, number: int) -> tuple[float, float] | None:
+    """The number's place on one parallel street: between its nearest known numbers either side
+    (both within the span and plausibly one street), or a known number within 10 of it."""
+    below = [m for m in members if m.house_number <= number]
+    above = [m for m in members if m.house_number >= number]
+    lo = max(below, key=lambda m: m.house_number, default=None)
+    hi = min(above, key=lambda m: m.house_number, default=None)
+    if lo is not None and hi is not None:
+        if hi.house_number == lo.house_number:
+            return lo.lon, lo.lat
+        a = _Known(lo.house_number, lo.lon, lo.lat, None)
+        b = _Known(hi.house_number, hi.lon, hi.lat, None)
+        if _plausible(a, b):
+            t = (number - lo.house_number) / (hi.house_number - lo.house_number)
+            return lo.lon + t * (hi.lon - lo.lon), lo.lat + t * (hi.lat - lo.lat)
+    near = min(members, key=lambda m: abs(m.house_number - number))
+    if abs(near.house_number - number) <= 10:
+        return near.lon, near.lat
+    return None
+
+
+def _xy(lon: float, lat: float, lon0: float, lat0: float) -> tuple[float, float]:
+    return (lon - lon0) * _M_PER_DEG_LON, (lat - lat0) * _M_PER_DEG_LAT
 
 
 def _nearer_beyond(lows: list[_Known], highs: list[_Known], number: int,

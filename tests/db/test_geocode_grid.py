@@ -1,0 +1,88 @@
+"""Forward geocoding on hand-made streets: the address grid between and beyond far-apart known
+numbers, and a direction word opening the typed name (known answers, no LA data)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sqlalchemy import text
+
+from geo311.address_parse import parse_query
+from geo311.geocode import geocode_parsed, refresh_street_names
+
+LAT = 34.03  # three E-W streets numbered west of Main, 150 m apart north-south
+M_PER_DEG_LON, M_PER_DEG_LAT = 92_300.0, 110_900.0
+
+
+def add_point(conn, number, pre_dir, name, suffix, lon, lat, kind="observed"):
+    conn.execute(text(
+        """
+        INSERT INTO address_point (source, source_id, kind, house_number, pre_dir, name, suffix,
+            zip, full_address, street_key, confidence, observations, attrs, geom)
+        VALUES ('test', NULL, :kind, :n, :pre, :name, :sfx, '90012', :label, :key, 0.9, 1, '{}',
+                ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+        """), {"kind": kind, "n": number, "pre": pre_dir, "name": name, "sfx": suffix,
+               "label": " ".join(p for p in (str(number), pre_dir, name, suffix) if p),
+               "key": f"{name} {suffix}", "lon": lon, "lat": lat})
+
+
+def lon_at(metres_west: float) -> float:
+    return -118.25 - metres_west / M_PER_DEG_LON
+
+
+def metres(c, lon, lat) -> float:
+    return math.hypot((c.lon - lon) * M_PER_DEG_LON, (c.lat - lat) * M_PER_DEG_LAT)
+
+
+@pytest.fixture
+def grid(conn):
+    """Blocks of unequal length: the 1000 block is 100 m long, the 1100-1300 blocks 300 m each.
+    W ALPHA ST knows only 1001 and 1901 (odd side); its neighbours know every hundred."""
+    block_start = {1000: 0, 1100: 100, 1200: 400, 1300: 700, 1400: 1000, 1500: 1300,
+                   1600: 1400, 1700: 1500, 1800: 1600, 1900: 1700, 2000: 1800}
+    for name, dlat in (("BETA", 0.00135), ("GAMMA", -0.00135)):
+        for block, west in block_start.items():
+            add_point(conn, block + 1, "W", name, "ST", lon_at(west + 5), LAT + dlat)
+            add_point(conn, block + 51, "W", name, "ST", lon_at(west + 5 + (
+                block_start.get(block + 100, west + 100) - west) / 2), LAT + dlat)
+    add_point(conn, 1001, "W", "ALPHA", "ST", lon_at(5), LAT)
+    add_point(conn, 1901, "W", "ALPHA", "ST", lon_at(1705), LAT)
+    refresh_street_names(conn)
+    return conn
+
+
+def test_wide_gap_is_placed_by_the_parallel_streets_numbers(grid):
+    best = geocode_parsed(grid, parse_query("1301 W ALPHA ST"))[0]
+    # A straight share of 1001..1901 would put 1301 at 572 m; the grid says 705 m.
+    assert metres(best, lon_at(705), LAT) < 15
+    assert "placed_by_address_grid" in best.reasons
+
+
+def test_number_beyond_the_last_known_follows_the_grid(grid):
+    add_point(grid, 1101, "W", "ALPHA", "ST", lon_at(105), LAT)
+    best = geocode_parsed(grid, parse_query("1951 W ALPHA ST"))[0]
+    assert best.precision == "interpolated_points"
+    # Past 1901 the blocks are 100 m long again: 1951 is at 1755 m, not 1901 + 50 x 2 m/number.
+    assert metres(best, lon_at(1755), LAT) < 20
+
+
+def test_no_parallel_streets_keeps_the_straight_share(conn):
+    add_point(conn, 1001, "W", "DELTA", "ST", lon_at(5), LAT + 0.01)
+    add_point(conn, 1201, "W", "DELTA", "ST", lon_at(405), LAT + 0.01)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("1101 W DELTA ST"))[0]
+    assert metres(best, lon_at(205), LAT + 0.01) < 5
+    assert "placed_by_address_grid" not in best.reasons
+
+
+def test_direction_word_in_the_name_reads_as_the_direction(conn):
+    """MyLA311's "E SOUTH VENICE BLVD" is the County's "S VENICE BLVD" (Venice's split roadway)."""
+    add_point(conn, 474, "S", "VENICE", "BLVD", -118.4656, 33.9868, kind="address")
+    add_point(conn, 470, "N", "VENICE", "BLVD", -118.4650, 33.9875, kind="address")
+    add_point(conn, 900, None, "VENICE", "BLVD", -118.4600, 33.9900, kind="address")
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("474 E SOUTH VENICE BLVD, 90291"))[0]
+    assert best.precision == "address_point"
+    assert (round(best.lon, 4), round(best.lat, 4)) == (-118.4656, 33.9868)
+    assert best.address is not None and best.address.street == "S VENICE BLVD"
