@@ -105,13 +105,14 @@ def _intersections(conn: Connection, first: str, second: str, limit: int) -> lis
 def _by_name(conn: Connection, typed: str, street_prefix: str | None,
              limit: int) -> list[Completion]:
     """Streets starting with ``street_prefix`` (when given), then places and areas named like the
-    text, in one prepared statement (``complete_names.sql``)."""
+    text, in one statement (``complete_names.sql``; not prepared by force, see
+    :func:`geo311.locate._read_point`)."""
     facility_type = next((t for word, t in PLACE_KEYWORDS.items() if typed.startswith(word)), None)
     params = {"with_streets": street_prefix is not None, "prefix": f"{street_prefix or ''}%",
               "contains": f"%{typed}%", "starts": f"{typed}%", "ftype": facility_type,
               "limit": limit}
     with driver_cursor(conn) as cursor:
-        cursor.execute(load_driver_sql("complete_names"), params, prepare=True)
+        cursor.execute(load_driver_sql("complete_names"), params)
         rows = cursor.fetchall()
     return [Completion(text_, kind, lon, lat) for kind, text_, lon, lat in rows]
 

@@ -178,13 +178,17 @@ def _read_point(conn: Connection, lon: float, lat: float, on: date, *, max_snap_
                 with_addresses: bool) -> _AtPoint:
     """The nearest segments, nearest addresses and nearby areas of a point in one round trip.
 
-    One prepared statement (``locate_at_point.sql``) on the driver connection: no SQL compiled per
-    call and, after a few calls, no planning either.
+    One statement (``locate_at_point.sql``) straight on the driver connection, no SQL compiled per
+    call. It is not prepared by force: psycopg forgets its prepared statements at every rollback
+    (with a ``DEALLOCATE ALL`` round trip), and a web request's connection is rolled back when it
+    goes back to the pool, so a forced prepare would cost two extra round trips per request and
+    never reach a generic plan. A long session (batch, ``geo311 geocode``) gets it prepared by
+    psycopg's own threshold.
     """
     with driver_cursor(conn) as cursor:
         cursor.execute(load_driver_sql("locate_at_point"), {
             "lon": lon, "lat": lat, "with_addresses": with_addresses, "on": on,
-            "radius_m": DISTRICT_LINE_M}, prepare=True)
+            "radius_m": DISTRICT_LINE_M})
         row = cursor.fetchone()
     assert row is not None  # an aggregate-only SELECT always returns its one row
     segments, addresses, areas = row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.engine import Connection
 
 from geo311.api.params import date_arg
 from geo311.autocomplete import autocomplete
@@ -27,7 +28,7 @@ def locate() -> Response:
     on = date_arg()
     lang = _lang()
     service_code = args.get("service_code") or None
-    conn = get_conn()
+    conn = _reading_conn()
     if "q" in args:
         if "lon" in args or "lat" in args:
             raise BadRequest("give either 'q' (text) or 'lon' and 'lat' (pin), not both")
@@ -54,7 +55,7 @@ def locate_batch() -> Response:
     queries = body["queries"]
     if len(queries) > BATCH_LIMIT:
         raise BadRequest(f"'queries' has {len(queries)} items; the limit is {BATCH_LIMIT}")
-    conn = get_conn()
+    conn = _reading_conn()
     results = []
     for index, item in enumerate(queries):
         try:
@@ -70,8 +71,23 @@ def complete() -> Response:
     query = request.args.get("q", "")
     if len(query) > 200:
         raise BadRequest("parameter 'q' is longer than 200 characters")
-    items = autocomplete(get_conn(), query)
+    items = autocomplete(_reading_conn(), query)
     return jsonify({"q": query, "results": [i.as_dict() for i in items]})
+
+
+def _reading_conn() -> Connection:
+    """The request's connection in autocommit, unless something already began a transaction on it.
+
+    Locating and completing only read, one or two statements a call; wrapped in a transaction they
+    would cost a ``BEGIN`` and a ``ROLLBACK`` round trip each (on a reverse locate, two of its five
+    round trips), and psycopg drops its prepared statements at every rollback, so its automatic
+    preparing of the hot statements could never take effect across requests. The pool puts the
+    connection back to its default isolation when the request ends.
+    """
+    conn = get_conn()
+    if not conn.in_transaction():
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
 
 
 def _one(conn, item) -> dict:
