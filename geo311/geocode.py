@@ -433,35 +433,106 @@ def _intersection_candidates(conn: Connection, first: StreetRef, second: StreetR
         if len(out) >= limit:
             break
     if not out:
-        crossing = _nearest_points_between(conn, a_keys, b_keys)
-        if crossing is not None and crossing[2] <= 150:
+        crossing = _crossing_from_points(conn, a_keys, b_keys)
+        if crossing is not None:
             label = f"{a_keys[0]} & {b_keys[0]}"
-            out.append(_candidate(crossing[0], crossing[1], "intersection",
-                                  list(reasons) + ["intersection_from_addresses"],
+            how = ["intersection_from_addresses"] + (["crossing_of_address_lines"] if crossing[2]
+                                                     else [])
+            out.append(_candidate(crossing[0], crossing[1], "intersection", list(reasons) + how,
                                   AddressInfo(None, a_keys[0], None, label, "observed"), label=label))
     return out
 
 
-def _nearest_points_between(conn: Connection, a_keys: list[str],
-                            b_keys: list[str]) -> tuple[float, float, float] | None:
-    """Midpoint of the closest pair of known addresses on two streets, and their gap in metres.
+#: Two streets' closest known addresses this close (metres) place their crossing by themselves...
+_CROSSING_NEAR_M = 150.0
+#: ...otherwise, up to this far apart, each street's line (drawn through its known addresses
+#: near the other street) is continued to the crossing.
+_CROSSING_FAR_M = 3000.0
+#: How many of a street's known addresses nearest the other street draw its line there.
+_LINE_POINTS = 8
+#: Farthest (metres) a known address may lie off the line its street's addresses draw.
+_LINE_TOLERANCE_M = 40.0
 
-    Done with an STRtree in memory: a KNN join in SQL would scan other streets' points too.
+
+def _crossing_from_points(conn: Connection, a_keys: list[str],
+                          b_keys: list[str]) -> tuple[float, float, bool] | None:
+    """Where two streets cross, from their known addresses alone (no centerline).
+
+    Near each other, the midpoint of the closest pair; further apart, the crossing of the two
+    lines their addresses nearest the other street draw (most of the City's intersections have no address
+    within a block of the corner in our data). Done with an STRtree in memory: a KNN join in SQL
+    would scan other streets' points too.
+
+    :returns: ``(lon, lat, by_lines)``, or None when the streets' addresses do not say.
     """
     a = conn.execute(_STREET_POINT_SET, {"keys": a_keys}).all()
     b = conn.execute(_STREET_POINT_SET, {"keys": b_keys}).all()
     if not a or not b:
         return None
-    tree = shapely.STRtree(shapely.points([(r.lon, r.lat) for r in b]))
-    a_points = shapely.points([(r.lon, r.lat) for r in a])
-    (ia, ib), _ = tree.query_nearest(a_points, return_distance=True, all_matches=False)
-    best = min(zip(ia, ib, strict=True), key=lambda pair: _metres(a[pair[0]], b[pair[1]]))
-    pa, pb = a[best[0]], b[best[1]]
-    return (pa.lon + pb.lon) / 2, (pa.lat + pb.lat) / 2, _metres(pa, pb)
+    lat0 = a[0].lat
+    a_xy = [_local(r.lon, r.lat, lat0) for r in a]
+    b_xy = [_local(r.lon, r.lat, lat0) for r in b]
+    tree = shapely.STRtree(shapely.points(b_xy))
+    (ia, ib), _ = tree.query_nearest(shapely.points(a_xy), return_distance=True, all_matches=False)
+    i, j = min(zip(ia, ib, strict=True), key=lambda pair: math.dist(a_xy[pair[0]], b_xy[pair[1]]))
+    pa, pb = a_xy[i], b_xy[j]
+    gap = math.dist(pa, pb)
+    if gap <= _CROSSING_NEAR_M:
+        return (a[i].lon + b[j].lon) / 2, (a[i].lat + b[j].lat) / 2, False
+    if gap > _CROSSING_FAR_M:
+        return None
+    line_a = _fit_line(sorted(a_xy, key=lambda p: math.dist(p, pb))[:_LINE_POINTS])
+    line_b = _fit_line(sorted(b_xy, key=lambda p: math.dist(p, pa))[:_LINE_POINTS])
+    if line_a is None or line_b is None:
+        return None
+    spot = _line_crossing(line_a, line_b)
+    if spot is None or math.dist(spot, pa) > gap + 100.0 or math.dist(spot, pb) > gap + 100.0:
+        return None
+    return (*_unlocal(spot, lat0), True)
 
 
-def _metres(p, q) -> float:
-    return math.hypot((p.lon - q.lon) * 92_300, (p.lat - q.lat) * 110_574)
+def _fit_line(points: list[tuple[float, float]]) -> tuple[tuple[float, float],
+                                                         tuple[float, float]] | None:
+    """Centre and unit direction of the principal axis of at least 3 points spread 60 m or more
+    along it. A point over :data:`_LINE_TOLERANCE_M` off the axis (a bend, a stray geocode) is
+    dropped and the axis fitted again (two points and a quarter of the rest at most).
+    """
+    for _ in range(3 + len(points) // 4):
+        if len(points) < 3:
+            return None
+        cx = sum(p[0] for p in points) / len(points)
+        cy = sum(p[1] for p in points) / len(points)
+        sxx = sum((p[0] - cx) ** 2 for p in points)
+        syy = sum((p[1] - cy) ** 2 for p in points)
+        sxy = sum((p[0] - cx) * (p[1] - cy) for p in points)
+        angle = 0.5 * math.atan2(2 * sxy, sxx - syy)
+        ux, uy = math.cos(angle), math.sin(angle)
+        across = [abs(-(p[0] - cx) * uy + (p[1] - cy) * ux) for p in points]
+        worst = max(range(len(points)), key=lambda i: across[i])
+        if across[worst] <= _LINE_TOLERANCE_M:
+            along = [(p[0] - cx) * ux + (p[1] - cy) * uy for p in points]
+            return ((cx, cy), (ux, uy)) if max(along) - min(along) >= 60.0 else None
+        points = points[:worst] + points[worst + 1:]
+    return None
+
+
+def _line_crossing(a, b) -> tuple[float, float] | None:
+    """Crossing of two lines given as (point, unit direction); None when under 30 degrees apart."""
+    (ax, ay), (ux, uy) = a
+    (bx, by), (vx, vy) = b
+    cross = ux * vy - uy * vx
+    if abs(cross) < math.sin(math.radians(30)):
+        return None
+    t = ((bx - ax) * vy - (by - ay) * vx) / cross
+    return ax + t * ux, ay + t * uy
+
+
+def _local(lon: float, lat: float, lat0: float) -> tuple[float, float]:
+    return lon * 111_320.0 * math.cos(math.radians(lat0)), lat * 110_574.0
+
+
+def _unlocal(xy: tuple[float, float], lat0: float) -> tuple[float, float]:
+    return xy[0] / (111_320.0 * math.cos(math.radians(lat0))), xy[1] / 110_574.0
 
 
 def _block_candidates(conn: Connection, street: StreetRef,

@@ -86,3 +86,31 @@ def test_direction_word_in_the_name_reads_as_the_direction(conn):
     assert best.precision == "address_point"
     assert (round(best.lon, 4), round(best.lat, 4)) == (-118.4656, 33.9868)
     assert best.address is not None and best.address.street == "S VENICE BLVD"
+
+
+def test_crossing_far_from_any_known_corner_address_continues_both_streets_lines(conn):
+    """N EPSILON AVE runs north-south at 600 m west, W ZETA ST east-west at LAT + 0.02; their
+    nearest known addresses are 500 m apart, so the corner comes from the two address lines."""
+    zeta_lat = LAT + 0.02
+    # Odd and even sides 8 m either side of the centreline, balanced so the lines are unbiased.
+    for i, (north_m, side) in enumerate(zip((500, 560, 620, 700, 780), (-8, 8, 0, 8, -8))):
+        add_point(conn, 9000 + 10 * i, "N", "EPSILON", "AVE", lon_at(600 + side),
+                  zeta_lat - north_m / M_PER_DEG_LAT)
+    for i, (west_m, side) in enumerate(zip((1100, 1180, 1250, 1330), (-8, 8, 8, -8))):
+        add_point(conn, 2000 + 10 * i, "W", "ZETA", "ST", lon_at(west_m),
+                  zeta_lat + side / M_PER_DEG_LAT)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("EPSILON AVE AT ZETA ST"))[0]
+    assert best.precision == "intersection"
+    assert "crossing_of_address_lines" in best.reasons
+    assert metres(best, lon_at(600), zeta_lat) < 10
+
+
+def test_streets_that_never_meet_have_no_crossing(conn):
+    """Two parallel streets 300 m apart: no corner, an honest no match."""
+    for i in range(5):
+        add_point(conn, 3000 + 10 * i, "W", "ETA", "ST", lon_at(100 * i), LAT + 0.03)
+        add_point(conn, 3000 + 10 * i, "W", "THETA", "ST", lon_at(100 * i),
+                  LAT + 0.03 + 300 / M_PER_DEG_LAT)
+    refresh_street_names(conn)
+    assert geocode_parsed(conn, parse_query("ETA ST AT THETA ST")) == []
