@@ -24,6 +24,21 @@ def test_reverse_answer_has_raw_pin_snapped_segment_and_districts(la_client):
     assert "Berendo" in answer["description"] and "Council District 10" in answer["description"]
 
 
+def test_locate_reads_in_autocommit_and_hands_back_a_transactional_connection(la_app):
+    from geo311.db import get_engine
+
+    client = la_app.test_client()
+    for path in (f"/api/v1/locate?lon={BERENDO[0]}&lat={BERENDO[1]}", "/api/v1/locate?q=3033 W 6th St",
+                 "/api/v1/autocomplete?q=bere"):
+        assert client.get(path).status_code == 200
+    with la_app.app_context():
+        engine = get_engine()
+        assert engine.pool.checkedout() == 0
+        with engine.connect() as conn:  # the pooled connection the requests used
+            driver = conn.connection.driver_connection
+            assert driver.autocommit is False  # writes elsewhere still run in a transaction
+
+
 @pytest.fixture(scope="module")
 def catalogue(la_engine):
     """The service catalogue in the real-LA database (idempotent sync, as the first run does)."""
