@@ -360,8 +360,6 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
         with cursor.copy(copy_sql) as copy:
             for seq, row in enumerate(batch, start=1):
                 copy.write_row((seq, row[11].date(), *row))
-        # Fresh statistics, so the planner probes the stage's GiST index from each part.
-        cursor.execute("ANALYZE request_stage")
     params = {"import_id": import_id, "types": list(area_types) if area_types else None}
     counts = conn.execute(statement, params).one()
     report.staged += counts.distinct_rows

@@ -68,13 +68,16 @@ src AS (
                    s.address, s.zip, s.department, s.agency, s.channel, s.requested_at,
                    s.updated_at, s.closed_at, s.anonymous, s.owner, s.city_cd, s.city_nc,
                    s.assign_to, s.action_taken, s.request_source, s.service_date,
-                   s.estimated)::text) AS import_hash
+                   s.estimated)::text) AS import_hash,
+           -- The stored status before this statement, for the history of a changed record. A
+           -- scalar subquery is one unique-index probe per record whatever the statistics say
+           -- (a join was planned as a scan of service_request per record when the table's
+           -- statistics were taken before this transaction's inserts).
+           (SELECT o.status FROM service_request o
+            WHERE o.external_id = s.external_id) AS old_status
     FROM request_stage s
     LEFT JOIN agg ON agg.seq = s.seq
     ORDER BY s.external_id, s.seq DESC
-),
-old AS (
-    SELECT sr.id, sr.status FROM service_request sr JOIN src ON src.external_id = sr.external_id
 ),
 up AS (
     INSERT INTO service_request AS sr (
@@ -138,8 +141,8 @@ up AS (
         import_hash = EXCLUDED.import_hash,
         import_id = EXCLUDED.import_id
     WHERE sr.import_hash IS DISTINCT FROM EXCLUDED.import_hash
-    RETURNING sr.id, sr.status, sr.close_reason, sr.requested_at, sr.updated_at, sr.closed_at,
-              (sr.xmax = 0) AS inserted
+    RETURNING sr.id, sr.external_id, sr.status, sr.close_reason, sr.requested_at, sr.updated_at,
+              sr.closed_at, (sr.xmax = 0) AS inserted
 ),
 hist AS (
     INSERT INTO request_status_history (request_id, at, actor, from_status, to_status, reason,
@@ -151,10 +154,10 @@ hist AS (
            close_reason, NULL, true
     FROM up WHERE inserted AND status <> 'open'
     UNION ALL
-    SELECT up.id, up.updated_at, 'import', old.status, up.status, up.close_reason,
+    SELECT up.id, up.updated_at, 'import', src.old_status, up.status, up.close_reason,
            'status changed in MyLA311', true
-    FROM up JOIN old ON old.id = up.id
-    WHERE NOT up.inserted AND old.status IS DISTINCT FROM up.status
+    FROM up JOIN src ON src.external_id = up.external_id
+    WHERE NOT up.inserted AND src.old_status IS DISTINCT FROM up.status
     RETURNING 1
 )
 SELECT
