@@ -114,3 +114,29 @@ def test_streets_that_never_meet_have_no_crossing(conn):
                   LAT + 0.03 + 300 / M_PER_DEG_LAT)
     refresh_street_names(conn)
     assert geocode_parsed(conn, parse_query("ETA ST AT THETA ST")) == []
+
+
+def test_observed_point_far_from_the_citys_range_loses_to_the_range(conn):
+    """An observed "535 OMEGA ST" 2 km from the segment whose range holds 535 is another street
+    of that name: the range answers, the far point is kept but named and scored down."""
+    from tests.db.test_locate import add_segment
+
+    add_segment(conn, "omega-500", "OMEGA", "ST", "S", [(-118.30, 34.060), (-118.30, 34.062)],
+                (501, 599), (500, 598))
+    add_point(conn, 535, None, "OMEGA", "ST", -118.30, 34.080)
+    refresh_street_names(conn)
+    found = geocode_parsed(conn, parse_query("535 S OMEGA ST"))
+    assert found[0].precision == "interpolated_range"
+    far = [c for c in found if "far_from_street_range" in c.reasons]
+    assert far and far[0].score < found[0].score
+
+
+def test_score_falls_with_reach_past_the_last_known_number(conn):
+    for number, west in ((1001, 5), (1041, 85)):
+        add_point(conn, number, "W", "IOTA", "ST", lon_at(west), LAT + 0.04)
+    refresh_street_names(conn)
+    near = geocode_parsed(conn, parse_query("1045 W IOTA ST"))[0]
+    far = geocode_parsed(conn, parse_query("1141 W IOTA ST"))[0]
+    between = geocode_parsed(conn, parse_query("1021 W IOTA ST"))[0]
+    assert "beyond_last_known_address" in near.reasons and "beyond_last_known_address" in far.reasons
+    assert between.score > near.score > far.score
