@@ -1,8 +1,9 @@
 """Mapbox Vector Tiles (ST_AsMVT) for streets, boundaries, facilities and requests; z/x/y checks.
 
 Each layer is one hand-tuned statement in ``geo311/sql/tile_<layer>.sql``. Tiles are plain
-(not gzipped) protobuf; the HTTP layer adds an ETag made from the bytes, so a client revalidates
-cheaply and a tile changes only when a feature inside it (or within its buffer) changed.
+(not gzipped) protobuf; the HTTP layer adds an ETag made from the bytes, the layer, the address and
+the filters, so a client revalidates cheaply and a tile changes only when a feature inside it (or
+within its buffer) changed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import today_in_la
-from geo311.db import load_sql
+from geo311.db import driver_cursor, load_driver_sql, load_sql
 from geo311.errors import BadRequest, NotFound
 from geo311.geometry import parse_date
 from geo311.models import REQUEST_STATUSES
@@ -59,6 +60,7 @@ MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 MAX_AGE_DAYS = 3660
 #: Longest comma-separated filter list accepted.
 MAX_FILTER_VALUES = 50
+_TABLES_SEEN: set[tuple[str, str]] = set()
 _AREA_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
 _AREA_CODE = re.compile(r"[\w.\- ]{1,40}")
 
@@ -216,7 +218,18 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
                       statuses=_array(filters.statuses), departments=_array(filters.departments),
                       area=_area_json(filters.area), min_age_days=filters.min_age_days,
                       max_age_days=filters.max_age_days, limit=REQUESTS_PER_TILE)
-    value = conn.execute(load_sql(f"tile_{layer}"), params).scalar()
+    if layer == "requests":
+        # One-shot plan: psycopg would otherwise prepare the statement after a few calls, and
+        # PostgreSQL could settle on a generic plan that does not see the tile's envelope.
+        with driver_cursor(conn) as cursor:
+            # No parallel workers: starting them costs more than they save on a tile's few
+            # thousand rows (and the tail latency under load); SET LOCAL ends with the request.
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            row = cursor.execute(load_driver_sql("tile_requests"), params, prepare=False)\
+                .fetchone()
+        value = row[0] if row else None
+    else:
+        value = conn.execute(load_sql(f"tile_{layer}"), params).scalar()
     return bytes(value) if value else b""
 
 
@@ -269,5 +282,11 @@ def _area_json(area: tuple[str, str] | None) -> str | None:
 
 
 def _table_exists(conn: Connection, name: str) -> bool:
+    # Asked once per database: a table, once there, stays (saves a round trip per tile).
+    key = (conn.engine.url.render_as_string(hide_password=True), name)
+    if key in _TABLES_SEEN:
+        return True
     found = conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar()
+    if found is True:
+        _TABLES_SEEN.add(key)
     return found is True

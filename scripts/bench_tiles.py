@@ -10,12 +10,13 @@ Everything runs in a throwaway PostgreSQL cluster in a temp dir (fsync off, list
    in ``data/la/myla311``: each row copies a random sample record's position (the City's own
    geocode, plus ~30 m gaussian jitter), type, department and address; ``requested_at`` uniform
    over the last year; ~10% open, the rest closed. Written with psycopg COPY (indexes dropped
-   during the COPY and rebuilt after, from their own definitions), then ANALYZE;
+   during the COPY and rebuilt after, from their own definitions), then VACUUM ANALYZE;
 3. gunicorn serving ``geo311:create_app()`` (gthread workers) and tipg (uvicorn, installed into
    its own venv under /tmp, restricted to ``public.service_request``), each on a free loopback
    port; a sampler records each server's peak RSS (master + workers, /proc VmRSS);
 4. per zoom, tiles picked by taking random request points and their tile (so dense places are
-   picked more often, as on a real map), then for each tile, round-robin, one timed GET of:
+   picked more often, as on a real map), then for each tile, round-robin (who goes first
+   rotates from tile to tile, so no method always meets the cold cache), one timed GET of:
    ``/tiles/requests/{z}/{x}/{y}.mvt`` (no If-None-Match); the GeoJSON of the same bbox,
    ``/api/v1/requests?bbox=...&limit=5000`` (one page of the newest 5,000: the same features
    the tile carries, as a tile holds at most ``REQUESTS_PER_TILE`` = 5,000); and tipg's
@@ -257,8 +258,11 @@ def _copy_requests(url: str, samples: list, count: int, seed: int):
             conn.execute(definition)
         conn.commit()
         conn.autocommit = True
-        conn.execute("ANALYZE service_request")
-        print(f"  {len(indexes)} indexes rebuilt and ANALYZE in "
+        # VACUUM as well as ANALYZE: the steady state of a table that has been live for a while
+        # (autovacuum would otherwise start on the fresh rows in the middle of the timings,
+        # slowing whichever method it overlaps).
+        conn.execute("VACUUM (ANALYZE) service_request")
+        print(f"  {len(indexes)} indexes rebuilt and VACUUM ANALYZE in "
               f"{time.monotonic() - started:.0f} s", flush=True)
     return lons, lats
 
@@ -445,7 +449,11 @@ def _measure(ours_port: int, tipg_port: int | None, lons, lats, args) -> dict:
             i = rng.randrange(len(lons))
             x, y = _tile_of(float(lons[i]), float(lats[i]), z)
             picked.append((x, y))
-            for name, (client, path) in methods.items():
+            # Rotate who goes first: the first GET of a tile reads cold pages that the others
+            # then find in the cache.
+            order = list(methods.items())
+            shift = len(picked) % len(order)
+            for name, (client, path) in order[shift:] + order[:shift]:
                 ms, size = client.get(path(z, x, y))
                 times[name].append(ms)
                 sizes[name].append(size)

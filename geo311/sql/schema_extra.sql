@@ -27,3 +27,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_street_name_key ON street_name (street_key)
 CREATE INDEX IF NOT EXISTS ix_street_name_prefix ON street_name (street_key text_pattern_ops);
 CREATE INDEX IF NOT EXISTS ix_street_name_trgm ON street_name USING gin (street_key gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS ix_address_point_number ON address_point (house_number, pre_dir);
+-- Request tiles (geo311/sql/tile_requests.sql): the request point in web mercator, kept by
+-- PostgreSQL (a generated column, so writers need not fill it; models.py declares it for new
+-- databases), its GiST index for sparse tiles, and a covering index in newest-first order for
+-- dense ones: the newest points of a z10 tile come from the index alone, not from the table.
+-- The index carries address_short (the address cut to 120 characters), not address: a b-tree
+-- row has a size limit that a free-text address must not reach.
+ALTER TABLE service_request ADD COLUMN IF NOT EXISTS location_3857 geometry(Point, 3857)
+    GENERATED ALWAYS AS (ST_Transform(location, 3857)) STORED;
+ALTER TABLE service_request ADD COLUMN IF NOT EXISTS address_short text
+    GENERATED ALWAYS AS (left(address, 120)) STORED;
+CREATE INDEX IF NOT EXISTS ix_service_request_location_3857 ON service_request
+    USING gist (location_3857);
+CREATE INDEX IF NOT EXISTS ix_service_request_tile_newest ON service_request (requested_at DESC)
+    INCLUDE (location_3857, id, status, service_code, department, address_short);
