@@ -28,8 +28,8 @@ def test_locate_reads_in_autocommit_and_hands_back_a_transactional_connection(la
     from geo311.db import get_engine
 
     client = la_app.test_client()
-    for path in (f"/api/v1/locate?lon={BERENDO[0]}&lat={BERENDO[1]}", "/api/v1/locate?q=3033 W 6th St",
-                 "/api/v1/autocomplete?q=bere"):
+    for path in (f"/api/v1/locate?lon={BERENDO[0]}&lat={BERENDO[1]}",
+                 "/api/v1/locate?q=3033 W 6th St", "/api/v1/autocomplete?q=bere"):
         assert client.get(path).status_code == 200
     with la_app.app_context():
         engine = get_engine()
