@@ -54,16 +54,13 @@ agg AS (
 ),
 src AS (
     SELECT DISTINCT ON (s.external_id)
-           s.*, COALESCE(agg.areas, '[]'::jsonb) AS areas,
-           jsonb_strip_nulls(jsonb_build_object(
-               'source', 'myla311', 'format', s.format, 'owner', s.owner, 'cd', s.city_cd,
-               'nc', s.city_nc, 'nc_name', s.nc_name, 'cd_member', s.cd_member, 'apc', s.apc,
-               'police_precinct', s.police_precinct, 'assign_to', s.assign_to,
-               'action_taken', s.action_taken, 'request_source', s.request_source,
-               'request_type', s.request_type, 'service_date', s.service_date,
-               'mobile_os', s.mobile_os, 'address_verified', s.address_verified,
-               'approximate_address', s.approximate_address,
-               'requested_at_estimated', CASE WHEN s.estimated THEN true END)) AS ext,
+           s.seq, s.external_id, s.service_code, s.status, s.close_reason, s.lon, s.lat, s.g,
+           s.address, s.zip, s.department, s.agency, s.channel, s.requested_at, s.updated_at,
+           s.closed_at, s.anonymous, s.city_cd, s.city_nc,
+           COALESCE(agg.areas, '[]'::jsonb) AS areas,
+           CASE WHEN s.service_date IS NULL THEN CAST(s.ext AS jsonb)
+                ELSE CAST(s.ext AS jsonb) || jsonb_build_object('service_date', s.service_date)
+           END AS ext,
            md5(ROW(s.external_id, s.service_code, s.status, s.close_reason, s.lon, s.lat,
                    s.address, s.zip, s.department, s.agency, s.channel, s.requested_at,
                    s.updated_at, s.closed_at, s.anonymous, s.owner, s.city_cd, s.city_nc,
