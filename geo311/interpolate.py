@@ -38,6 +38,8 @@ _GRID_STREETS = 5
 _GRID_MIN_STREETS = 2
 _GRID_MAX_SPREAD_M = 150.0
 _M_PER_DEG_LON, _M_PER_DEG_LAT = 92_300.0, 110_900.0
+#: Widest plausible distance (metres) between the two sides' address points of one street.
+_MAX_ACROSS_M = 80.0
 # Known points of other streets with the same prefix direction and numbers near :number, around
 # the line between two anchors (the bbox is given by its corners): LA numbers E/W (and N/S)
 # streets alike, so the same number on parallel streets lies across from ours.
@@ -111,8 +113,11 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
             if high.number - low.number >= GRID_MIN_GAP and pre_dir:
                 grid_t = _grid_fraction(conn, street_key, pre_dir, number, low, high)
             t = t if grid_t is None else grid_t
-            return NumberEstimate(low.lon + t * (high.lon - low.lon), low.lat + t * (high.lat - low.lat),
-                                  "between", low.number, high.number, same_side,
+            lon, lat = low.lon + t * (high.lon - low.lon), low.lat + t * (high.lat - low.lat)
+            if not same_side and (low.number - number) % 2 and (
+                    high.number - number) % 2:
+                lon, lat = _across_the_street(lon, lat, low, high, number, lows + highs)
+            return NumberEstimate(lon, lat, "between", low.number, high.number, same_side,
                                   low.zip or high.zip, grid_t is not None)
     for same_side in (True, False):
         for items in (_side(lows, number, same_side), _side(highs, number, same_side)):
@@ -145,6 +150,36 @@ def _grid_beyond(conn: Connection, street_key: str, pre_dir: str, number: int,
             return None
         return far.lon + t * (near.lon - far.lon), far.lat + t * (near.lat - far.lat)
     return None
+
+
+def _across_the_street(lon: float, lat: float, low: _Known, high: _Known, number: int,
+                       known: list[_Known]) -> tuple[float, float]:
+    """Move a point placed between two anchors across the street to the number's own side.
+
+    Both anchors are on the other side (other parity); a known number of the right parity on
+    the street nearby says how far the two sides' addresses lie apart. Without one, the point
+    stays where it is.
+    """
+    hx, hy = _xy(high.lon, high.lat, low.lon, low.lat)
+    length = math.hypot(hx, hy)
+    if length < 1.0:
+        return lon, lat
+    offsets = []
+    for k in known:
+        if k.mid_block or (k.number - number) % 2 or not (_plausible(k, low) or _plausible(k, high)):
+            continue
+        x, y = _xy(k.lon, k.lat, low.lon, low.lat)
+        along = (x * hx + y * hy) / length
+        if -300.0 <= along <= length + 300.0:  # the same stretch of the street
+            offsets.append((x * hy - y * hx) / length)  # signed distance from the anchors' line
+    if not offsets:
+        return lon, lat
+    offsets.sort()
+    shift = offsets[len(offsets) // 2]
+    if not 5.0 <= abs(shift) <= _MAX_ACROSS_M:
+        return lon, lat
+    # The unit normal (hy, -hx) / length points to the side a positive offset measures.
+    return (lon + shift * hy / length / _M_PER_DEG_LON, lat - shift * hx / length / _M_PER_DEG_LAT)
 
 
 def _grid_fraction(conn: Connection, street_key: str, pre_dir: str, number: int,

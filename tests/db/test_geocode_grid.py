@@ -140,3 +140,16 @@ def test_score_falls_with_reach_past_the_last_known_number(conn):
     between = geocode_parsed(conn, parse_query("1021 W IOTA ST"))[0]
     assert "beyond_last_known_address" in near.reasons and "beyond_last_known_address" in far.reasons
     assert between.score > near.score > far.score
+
+
+def test_number_between_two_across_the_street_lands_on_its_own_side(conn):
+    """1020 W KAPPA ST has only odd (north side) neighbours around it, but 1100 (even, south
+    side, 24 m across) is known further along: 1020 goes on the south side."""
+    kappa = LAT + 0.05
+    add_point(conn, 1001, "W", "KAPPA", "ST", lon_at(5), kappa + 12 / M_PER_DEG_LAT)
+    add_point(conn, 1041, "W", "KAPPA", "ST", lon_at(85), kappa + 12 / M_PER_DEG_LAT)
+    add_point(conn, 1100, "W", "KAPPA", "ST", lon_at(205), kappa - 12 / M_PER_DEG_LAT)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("1020 W KAPPA ST"))[0]
+    assert "opposite_side_neighbours" in best.reasons
+    assert metres(best, lon_at(43), kappa - 12 / M_PER_DEG_LAT) < 6
