@@ -29,27 +29,32 @@ WITH choice AS MATERIALIZED (
                  valid_from DESC NULLS LAST
     ) AS s
 ),
-parts AS MATERIALIZED (
-    -- Each area's JSON is built once per part here, not once per record.
-    SELECT p.set_id, p.geom, a.code,
+labels AS MATERIALIZED (
+    -- Each area's JSON is built once here, not once per record.
+    SELECT a.id AS area_id, c.type_code, a.code,
            jsonb_build_object('type', c.type_code, 'code', a.code, 'name', a.name,
                               'vintage', c.vintage) AS area
     FROM (SELECT DISTINCT set_id, type_code, vintage FROM choice) AS c
-    JOIN area_part p ON p.set_id = c.set_id
-    JOIN area a ON a.id = p.area_id
+    JOIN area a ON a.set_id = c.set_id
+),
+parts AS MATERIALIZED (
+    SELECT p.set_id, p.area_id, p.geom
+    FROM area_part p
+    WHERE p.set_id IN (SELECT set_id FROM choice)
 ),
 covered AS MATERIALIZED (
     -- Parts outer: every probe of the stage's GiST index reuses the part's prepared geometry.
-    SELECT s.seq, s.d, parts.set_id, parts.code, parts.area
+    SELECT s.seq, s.d, parts.set_id, parts.area_id
     FROM parts
     JOIN request_stage s ON ST_Covers(parts.geom, s.g)
 ),
 agg AS (
     -- DISTINCT: a point on an edge between two parts of one area is covered by both; only the
     -- sets in force on the record's own date count.
-    SELECT h.seq, jsonb_agg(h.area ORDER BY h.area->>'type', h.code) AS areas
-    FROM (SELECT DISTINCT m.seq, m.area, m.code
+    SELECT h.seq, jsonb_agg(l.area ORDER BY l.type_code, l.code) AS areas
+    FROM (SELECT DISTINCT m.seq, m.area_id
           FROM covered m JOIN choice c ON c.d = m.d AND c.set_id = m.set_id) AS h
+    JOIN labels l ON l.area_id = h.area_id
     GROUP BY h.seq
 ),
 src AS (
