@@ -44,7 +44,7 @@ __all__ = [
     "load_requests_command",
 ]
 
-#: Records per COPY + upsert statement (and per areas_at_points call).
+#: Records per COPY + upsert statement (one district join per batch, one batch in flight).
 BATCH_ROWS = 5000
 #: Boundary types stored in an imported record's ``areas`` unless told otherwise: the districts
 #: the City labels its records with. Every type costs a point-in-polygon test per record, and
