@@ -149,7 +149,40 @@ def _grid_beyond(conn: Connection, street_key: str, pre_dir: str, number: int,
         if t is None:
             return None
         return far.lon + t * (near.lon - far.lon), far.lat + t * (near.lat - far.lat)
-    return None
+    return _grid_shift(conn, street_key, pre_dir, number, near)
+
+
+def _grid_shift(conn: Connection, street_key: str, pre_dir: str, number: int,
+                near: _Known) -> tuple[float, float] | None:
+    """One known number on the street and no line to follow: move from it as far and in the
+    direction that the same two numbers lie apart on the nearest parallel streets (which agree).
+    """
+    reach_m = abs(number - near.number) * _MAX_M_PER_NUMBER + _GRID_REACH_M
+    pad_lon, pad_lat = reach_m / _M_PER_DEG_LON, reach_m / _M_PER_DEG_LAT
+    rows = conn.execute(_PARALLEL_POINTS, {
+        "x0": near.lon - pad_lon, "x1": near.lon + pad_lon,
+        "y0": near.lat - pad_lat, "y1": near.lat + pad_lat,
+        "pre_dir": pre_dir, "street_key": street_key, "number": (number + near.number) // 2,
+        "span": abs(number - near.number) // 2 + _GRID_NUMBER_SPAN}).all()
+    streets: dict[str, list] = {}
+    for row in rows:
+        streets.setdefault(row.street_key, []).append(row)
+    moves: list[tuple[float, float, float]] = []  # (street's distance, dx m, dy m)
+    for members in streets.values():
+        there, here = _place_on_street(members, number), _place_on_street(members, near.number)
+        if there is None or here is None:
+            continue
+        away = math.hypot(*_xy(here[0], here[1], near.lon, near.lat))
+        if away <= _GRID_REACH_M:
+            moves.append((away, *_xy(there[0], there[1], here[0], here[1])))
+    nearest = sorted(moves)[:_GRID_STREETS]
+    if len(nearest) < _GRID_MIN_STREETS:
+        return None
+    xs, ys = sorted(m[1] for m in nearest), sorted(m[2] for m in nearest)
+    if max(xs[-1] - xs[0], ys[-1] - ys[0]) > _GRID_MAX_SPREAD_M:
+        return None  # the parallel streets disagree
+    dx, dy = xs[len(xs) // 2], ys[len(ys) // 2]
+    return near.lon + dx / _M_PER_DEG_LON, near.lat + dy / _M_PER_DEG_LAT
 
 
 def _across_the_street(lon: float, lat: float, low: _Known, high: _Known, number: int,

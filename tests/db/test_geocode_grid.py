@@ -153,3 +153,12 @@ def test_number_between_two_across_the_street_lands_on_its_own_side(conn):
     best = geocode_parsed(conn, parse_query("1020 W KAPPA ST"))[0]
     assert "opposite_side_neighbours" in best.reasons
     assert metres(best, lon_at(43), kappa - 12 / M_PER_DEG_LAT) < 6
+
+
+def test_one_known_number_moves_as_far_as_on_the_parallel_streets(grid):
+    """W LAMBDA ST knows only 1301; on its parallel streets 1301 -> 1601 is 700 m west."""
+    add_point(grid, 1301, "W", "LAMBDA", "ST", lon_at(705), LAT + 0.0007)
+    refresh_street_names(grid)
+    best = geocode_parsed(grid, parse_query("1601 W LAMBDA ST"))[0]
+    assert "placed_by_address_grid" in best.reasons
+    assert metres(best, lon_at(1405), LAT + 0.0007) < 15
