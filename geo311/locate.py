@@ -314,7 +314,7 @@ def _finish(conn: Connection, *, query: str | None, pin: Pin | None,
         covering[area["type"]].append(area)
     if not areas:
         return _no_match(query, on, reasons + ["outside_known_area"], pin=pin, location=location)
-    jurisdiction = decide_jurisdiction(conn, location[0], location[1], covering)
+    jurisdiction = decide_jurisdiction(conn, location[0], location[1], covering, lang)
     if not jurisdiction.inside_city:
         reasons.append("outside_city")
     department = _department(conn, service_code, areas, jurisdiction)

@@ -146,3 +146,16 @@ def test_geocode_csv_adds_columns_and_keeps_bad_rows(la_app, tmp_path):
     assert [r["id"] for r in rows] == ["1", "2", "3"]
     assert rows[0]["geo311_cd"] == "13" or rows[0]["geo311_cd"] == "10"
     assert rows[1]["geo311_error"] and rows[2]["geo311_score"] == "0"
+
+
+def test_outside_the_city_in_spanish_says_who_to_contact_in_spanish(la_client):
+    answer = la_client.get("/api/v1/locate?lon=-118.4912&lat=34.0195&lang=es").get_json()
+    assert answer["jurisdiction"]["message"].startswith("No es un lugar de la Ciudad de Los Ángeles")
+    assert "Santa Monica" in answer["jurisdiction"]["contact"]
+    assert answer["jurisdiction"]["responsible"] == "City of Santa Monica"  # names stay as data
+
+
+def test_text_page_in_spanish_explains_reasons_in_spanish(la_client):
+    html = la_client.get("/text?lang=es&address=356+Berendo+90020").get_data(as_text=True)
+    assert "no se indicó el tipo de calle" in html  # street_suffix_missing, in words
+    assert "street suffix missing" not in html

@@ -179,3 +179,9 @@ def test_answer_has_the_contract_keys(streets):
     assert set(answer["address"]) >= {"house_number", "street", "zip", "text"}
     assert set(answer["segment"]) >= {"id", "street", "from_street", "to_street", "side",
                                       "distance_m"}
+
+
+def test_county_island_in_spanish(streets):
+    result = locate_point(streets, -118.255, 34.045, lang="es")
+    assert "isla no incorporada del Condado" in result.jurisdiction.message
+    assert result.jurisdiction.contact.startswith("Condado de Los Ángeles")

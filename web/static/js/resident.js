@@ -161,7 +161,9 @@
       var details = el("details");
       details.append(el("summary", {}, t.why_label));
       var reasons = el("ul");
-      a.reasons.forEach(function (r) { reasons.append(el("li", {}, r.replace(/_/g, " "))); });
+      a.reasons.forEach(function (r) {
+        reasons.append(el("li", {}, (t.reasons && t.reasons[r]) || r.replace(/_/g, " ")));
+      });
       details.append(reasons);
       parts.push(details);
     }
