@@ -147,7 +147,7 @@ def _grid_beyond(conn: Connection, street_key: str, pre_dir: str, number: int,
         t_max = 1.0 + (reach * _MAX_M_PER_NUMBER + 50.0) / length
         t = _grid_fraction(conn, street_key, pre_dir, number, far, near, 1.0, t_max)
         if t is None:
-            return None
+            break
         return far.lon + t * (near.lon - far.lon), far.lat + t * (near.lat - far.lat)
     return _grid_shift(conn, street_key, pre_dir, number, near)
 
