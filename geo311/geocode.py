@@ -398,7 +398,7 @@ def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, 
 
 _STREET_POINTS = text(
     """
-    SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_point
+    SELECT house_number, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM address_point
     WHERE street_key = :key AND kind IN ('address', 'observed')
       AND (CAST(:pre_dir AS text) IS NULL OR pre_dir IS NULL OR pre_dir = CAST(:pre_dir AS text))
     ORDER BY abs(house_number - :number) LIMIT 40
@@ -410,12 +410,13 @@ def _grid_candidate(conn: Connection, query: ParsedQuery, match: StreetMatch,
                     reasons: list[str]) -> list[Candidate]:
     """No neighbours on the street itself: place the number by LA's grid of parallel streets."""
     assert query.street is not None and query.house_number is not None
-    points = [(r.lon, r.lat) for r in conn.execute(_STREET_POINTS, {
-        "key": match.key, "pre_dir": query.street.pre_dir, "number": query.house_number})]
-    if not points:
+    rows = conn.execute(_STREET_POINTS, {
+        "key": match.key, "pre_dir": query.street.pre_dir, "number": query.house_number}).all()
+    if not rows:
         return []
+    points = [(r.lon, r.lat) for r in rows]
     estimate = estimate_from_grid(conn, match.key, query.house_number, query.street.pre_dir,
-                                  points[0], points)
+                                  points[0], points, anchor_number=rows[0].house_number)
     if estimate is None:
         return []
     street = _key_with_dir(match.key, query.street.pre_dir)

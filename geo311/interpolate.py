@@ -349,7 +349,8 @@ def _plausible(a: _Known, b: _Known) -> bool:
 
 def estimate_from_grid(conn: Connection, street_key: str, number: int, pre_dir: str | None,
                        anchor: tuple[float, float] | None,
-                       street_points: Sequence[tuple[float, float]] = ()) -> NumberEstimate | None:
+                       street_points: Sequence[tuple[float, float]] = (),
+                       anchor_number: int | None = None) -> NumberEstimate | None:
     """Use LA's address grid: other streets with the same prefix say where this number falls.
 
     West/East-prefixed streets are numbered along longitude and North/South-prefixed ones along
@@ -358,10 +359,18 @@ def estimate_from_grid(conn: Connection, street_key: str, number: int, pre_dir: 
 
     :param anchor: a known point of the street (where to look for parallel streets).
     :param street_points: known points of the street, to place the number across the axis.
+    :param anchor_number: the anchor's house number: when given, the number is first moved from
+        the anchor as far as the same two numbers lie apart on the nearest parallel streets.
     :returns: an estimate with method ``grid``, or None without a prefix or enough agreement.
     """
     if pre_dir not in ("N", "S", "E", "W") or anchor is None:
         return None
+    if anchor_number is not None:
+        moved = _grid_shift(conn, street_key, pre_dir, number,
+                            _Known(anchor_number, anchor[0], anchor[1], None))
+        if moved is not None:
+            return NumberEstimate(moved[0], moved[1], "grid", anchor_number, anchor_number,
+                                  False, None, True)
     row = conn.execute(load_sql("grid_axis"), {"pre_dir": pre_dir, "number": number,
                                                "lon": anchor[0], "lat": anchor[1],
                                                "radius_deg": 0.03}).first()
