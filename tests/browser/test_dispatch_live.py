@@ -84,6 +84,13 @@ def _tile_ids(url: str, etag: str) -> set[int]:
     return {f["properties"]["id"] for f in layer.get("features", [])}
 
 
+def _count(page) -> int:
+    """The number of open requests the list under the map says are in view."""
+    text = page.locator("#count").inner_text()
+    assert "in view" in text, text
+    return int(text.split()[0])
+
+
 def _marker_at(page, lon: float, lat: float) -> bool:
     return page.evaluate(MARKER_AT_JS, [lat, lon])
 
@@ -101,6 +108,7 @@ def test_dispatch_page_redraws_on_live_events_without_reloading(page, sign_in, w
     page.wait_for_load_state("networkidle")
     before = first.value.headers["etag"]
     assert not _marker_at(page, lon, lat)
+    in_view = _count(page)
     with page.expect_response(lambda r: "/api/v1/events" in r.url):
         page.locator("#f-live").check()
     page.wait_for_function("document.querySelector('#live-status').textContent.includes('Live')")
@@ -120,6 +128,7 @@ def test_dispatch_page_redraws_on_live_events_without_reloading(page, sign_in, w
     assert request_id in _tile_ids(tile.value.url, tile.value.headers["etag"]), \
         "the redrawn tile carries the new request"
     page.wait_for_function(f"({MARKER_AT_JS})({[lat, lon]})")
+    assert _count(page) == in_view + 1
     page.screenshot(path=str(artifacts / "dispatch-live.png"), full_page=True)
 
     # A staff status change: the page (filtered to open requests) drops the closed request.
@@ -132,6 +141,7 @@ def test_dispatch_page_redraws_on_live_events_without_reloading(page, sign_in, w
     page.wait_for_load_state("networkidle")
     assert request_id not in _tile_ids(tile.value.url, tile.value.headers["etag"])
     page.wait_for_function(f"!({MARKER_AT_JS})({[lat, lon]})")
+    assert _count(page) == in_view
     assert "2" in page.locator("#live-status").inner_text()
     assert page.evaluate("window.sameDocument === true"), "the page did not reload"
     assert watch.external_requests == [] and watch.console_errors == []
