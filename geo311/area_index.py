@@ -16,9 +16,11 @@ Example::
 
 from __future__ import annotations
 
+import gc
 import threading
 import weakref
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -156,6 +158,11 @@ class AreaIndex:
         Each set in force for some of the points is queried with just those points, on its own
         STRtree, so a lookup restricted to a few types never touches the other types' parts.
         """
+        with _collector_paused():  # it creates a point and a list per input: no GC passes midway
+            return self._lookup_many(lons, lats, days, types)
+
+    def _lookup_many(self, lons: Sequence[float | None], lats: Sequence[float | None],
+                     days: Sequence[date], types: Sequence[str] | None) -> list[list]:
         lon_array = np.array([np.nan if v is None else v for v in lons], dtype=np.float64)
         lat_array = np.array([np.nan if v is None else v for v in lats], dtype=np.float64)
         present = np.flatnonzero(~(np.isnan(lon_array) | np.isnan(lat_array)))
@@ -194,6 +201,18 @@ class AreaIndex:
         hits = self._hit_by_rank[keys % len(self._hit_by_rank)].tolist() if len(keys) else []
         starts = np.searchsorted(key_positions, np.arange(count + 1)).tolist()
         return [hits[start:end] for start, end in zip(starts[:-1], starts[1:], strict=True)]
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector (nothing made here has cycles)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _indexes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> AreaIndex
