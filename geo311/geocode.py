@@ -24,7 +24,7 @@ BASE_SCORE = {
     "address_point": 100,
     "interpolated_range": 72,
     "interpolated_points": 88,
-    "intersection": 75,
+    "intersection": 90,
     "street_block": 25,
     "place": 60,
     "street": 8,
@@ -39,7 +39,8 @@ PENALTY = {
     "direction_mismatch": 40,
     "zip_mismatch": 10,
     "observed_address": 4,
-    "intersection_from_addresses": 25,
+    "intersection_from_addresses": 40,
+    "hundred_block_only": 13,
     "one_cross_street_only": 15,
     "fuzzy_place_name": 10,
     "house_number_not_in_range": 20,
@@ -344,13 +345,13 @@ def _interpolation_chance(estimate: NumberEstimate, number: int) -> float:
     """
     if estimate.method == "between":
         if estimate.by_grid:
-            return 0.66 if estimate.same_side else 0.40
+            return 0.66 if estimate.same_side else 0.46
         if estimate.same_side:
             return 0.72 - estimate.gap / 1000.0 if estimate.gap < 400 else 0.28
         return 0.5 if estimate.gap < 40 else 0.38 if estimate.gap < 400 else 0.12
     reach = min(abs(number - estimate.low), abs(number - estimate.high))
     if estimate.by_grid:
-        return 0.7 if reach < 10 else 0.42
+        return 0.7 if reach < 10 else 0.44 if estimate.same_side else 0.38
     chance = 0.6 if reach < 10 else 0.25 if reach < 30 else 0.1 if reach < 80 else 0.05
     return chance if estimate.same_side else chance / 2
 
