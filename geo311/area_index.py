@@ -5,7 +5,7 @@ in an STRtree, one index per database. Every lookup first reads the database's b
 row, changed by triggers whenever boundary_set, area or area_part change), so an answer never comes
 from stale boundaries: a changed token rebuilds the index from the same connection.
 
-The vintage rule (also in ``sql/areas_at_points.sql``, used inside import statements): per type, the set whose
+The vintage rule (also in ``sql/import_upsert_requests.sql``, inside the import statement): per type, the set whose
 ``[valid_from, valid_to)`` holds the date, else the nearest one, ties to the latest ``valid_from``.
 
 Example::
@@ -69,7 +69,7 @@ class SetRow:
 
 
 def choose_sets(sets: Sequence[SetRow], on: date, types: Sequence[str] | None = None) -> list[SetRow]:
-    """The set of each type in force on ``on`` (or nearest to it), as in sql/areas_at_points.sql."""
+    """The set of each type in force on ``on`` (or nearest to it), as sql/import_upsert_requests.sql."""
     wanted = set(types) if types else None
     best: dict[str, SetRow] = {}
     for row in sets:
