@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -46,6 +47,9 @@ PENALTY = {
     "house_number_not_in_range": 20,
     "far_from_street_range": 50,
 }
+_ORDINAL = re.compile(r"(\d+)(?:ST|ND|RD|TH)\b")
+#: Two numbered streets either side of an unknown one are at most this far apart (metres).
+_NUMBERED_GAP_M = 250.0  # per street between them
 #: A candidate this close (metres) to a City segment range's answer agrees with it.
 _RANGE_AGREES_M = 100.0
 
@@ -182,10 +186,18 @@ def match_streets(conn: Connection, street: StreetRef) -> list[StreetMatch]:
     if matches:
         return matches
     rows = conn.execute(_FUZZY_KEYS, {"key": key}).all()
+    # 42ND ST is not a misspelling of 43RD ST: numbered streets never match another number.
+    typed_number = _ORDINAL.match(street.name)
     return [
         StreetMatch(r.street_key, tuple(r.pre_dirs or ()), r.weight, ("fuzzy_street_name",))
-        for r in rows if r.sim >= 0.45
+        for r in rows if r.sim >= 0.45 and not _other_number(typed_number, r.street_key)
     ]
+
+
+def _other_number(typed: re.Match[str] | None, key: str) -> bool:
+    """Whether a numbered street was typed and ``key`` is a street of another number."""
+    found = _ORDINAL.match(key)
+    return typed is not None and found is not None and found.group(1) != typed.group(1)
 
 
 _NAME_DIRECTIONS = {"NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W"}
@@ -290,9 +302,56 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
                 str(number), _label(b.pre_dir, b.name, b.suffix, None), b.zip, b.full_address,
                 "blockface")))
         if not out:
+            out += _numbered_neighbours(conn, query)
+        if not out:
             out += _street_candidates(conn, query.street, query.zip, tuple(reasons),
                                       key=match.key, extra=("house_number_not_found",))
+    if not out:
+        out += _numbered_neighbours(conn, typed)
     return out
+
+
+def _numbered_neighbours(conn: Connection, query: ParsedQuery) -> list[Candidate]:
+    """A numbered street we know nothing of (E 118TH ST) lies between its numbered neighbours:
+    the number is placed on the street before and after it (117TH and 119TH ST; for 86TH PL,
+    86TH and 87TH ST) and the midpoint answers, when the two are a block or two apart."""
+    street, number = query.street, query.house_number
+    if street is None or number is None or street.suffix not in ("ST", "PL"):
+        return []
+    found = _ORDINAL.fullmatch(street.name)
+    if found is None:
+        return []
+    n = int(found.group(1))
+    # The nearest numbered streets below and above (up to three away) that place the number.
+    below = n + 0.5 if street.suffix == "PL" else n  # 86TH PL runs between 86TH and 87TH ST
+    sides = []
+    for others in (range(math.ceil(below) - 1, math.ceil(below) - 4, -1),
+                   range(math.floor(below) + 1, math.floor(below) + 4)):
+        for other in others:
+            estimate = estimate_number_position(conn, f"{_ordinal(other)} ST", number,
+                                                street.pre_dir, query.zip) if other > 0 else None
+            if estimate is not None:
+                sides.append((other, estimate))
+                break
+    if len(sides) < 2:
+        return []
+    (ia, a), (ib, b) = sides
+    share = (below - ia) / (ib - ia)
+    if math.hypot((a.lon - b.lon) * 92_300, (a.lat - b.lat) * 110_900) > _NUMBERED_GAP_M * (ib - ia):
+        return []
+    label = street.label()
+    return [_candidate(a.lon + share * (b.lon - a.lon), a.lat + share * (b.lat - a.lat),
+                       "interpolated_points",
+                       ["house_number_interpolated", "between_numbered_streets"], AddressInfo(
+                           str(number), label, query.zip,
+                           f"{number} {label}" + (f", {query.zip}" if query.zip else ""),
+                           "address_grid"), scale=0.25)]
+
+
+def _ordinal(n: int) -> str:
+    """``1 -> 1ST``, ``12 -> 12TH``, ``22 -> 22ND`` (the street key form)."""
+    tail = "TH" if 10 <= n % 100 <= 20 else {1: "ST", 2: "ND", 3: "RD"}.get(n % 10, "TH")
+    return f"{n}{tail}"
 
 
 def _checked_against_ranges(candidate: Candidate, ranged: list[Candidate]) -> Candidate:

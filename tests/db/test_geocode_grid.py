@@ -162,3 +162,14 @@ def test_one_known_number_moves_as_far_as_on_the_parallel_streets(grid):
     best = geocode_parsed(grid, parse_query("1601 W LAMBDA ST"))[0]
     assert "placed_by_address_grid" in best.reasons
     assert metres(best, lon_at(1405), LAT + 0.0007) < 15
+
+
+def test_unknown_numbered_street_lies_between_its_numbered_neighbours(conn):
+    """Nothing is known on W 42ND ST; W 41ST and W 43RD ST, 200 m apart, place 1051 between."""
+    for name, dlat in (("41ST", 0.0009), ("43RD", -0.0009)):
+        add_point(conn, 1001, "W", name, "ST", lon_at(5), LAT + 0.06 + dlat)
+        add_point(conn, 1101, "W", name, "ST", lon_at(105), LAT + 0.06 + dlat)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("1051 W 42ND ST"))[0]
+    assert "between_numbered_streets" in best.reasons
+    assert metres(best, lon_at(55), LAT + 0.06) < 5
