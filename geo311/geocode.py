@@ -536,10 +536,10 @@ def _intersection_candidates(conn: Connection, first: StreetRef, second: StreetR
     return out
 
 
-#: Two streets' closest known addresses this close (metres) place their crossing by themselves...
+#: Each street's line (drawn through its known addresses nearest the other street) is continued
+#: to the crossing when their closest addresses are up to this far apart (metres); when the lines
+#: cannot be drawn, the midpoint of the closest pair answers if they are within _CROSSING_NEAR_M.
 _CROSSING_NEAR_M = 150.0
-#: ...otherwise, up to this far apart, each street's line (drawn through its known addresses
-#: near the other street) is continued to the crossing.
 _CROSSING_FAR_M = 3000.0
 #: How many of a street's known addresses nearest the other street draw its line there.
 _LINE_POINTS = 8
@@ -551,10 +551,11 @@ def _crossing_from_points(conn: Connection, a_keys: list[str],
                           b_keys: list[str]) -> tuple[float, float, bool] | None:
     """Where two streets cross, from their known addresses alone (no centerline).
 
-    Near each other, the midpoint of the closest pair; further apart, the crossing of the two
-    lines their addresses nearest the other street draw (most of the City's intersections have no address
-    within a block of the corner in our data). Done with an STRtree in memory: a KNN join in SQL
-    would scan other streets' points too.
+    The crossing of the two lines their addresses nearest the other street draw (the closest pair
+    of addresses sits off the corner, and most of the City's corners have no known address
+    within a block in our data); the midpoint of that pair when no line can be drawn and the
+    pair is close. Done with an STRtree in memory: a KNN join in SQL would scan other streets'
+    points too.
 
     :returns: ``(lon, lat, by_lines)``, or None when the streets' addresses do not say.
     """
@@ -570,17 +571,14 @@ def _crossing_from_points(conn: Connection, a_keys: list[str],
     i, j = min(zip(ia, ib, strict=True), key=lambda pair: math.dist(a_xy[pair[0]], b_xy[pair[1]]))
     pa, pb = a_xy[i], b_xy[j]
     gap = math.dist(pa, pb)
-    if gap <= _CROSSING_NEAR_M:
-        return (a[i].lon + b[j].lon) / 2, (a[i].lat + b[j].lat) / 2, False
+    midpoint = ((a[i].lon + b[j].lon) / 2, (a[i].lat + b[j].lat) / 2, False)
     if gap > _CROSSING_FAR_M:
         return None
     line_a = _fit_line(sorted(a_xy, key=lambda p: math.dist(p, pb))[:_LINE_POINTS])
     line_b = _fit_line(sorted(b_xy, key=lambda p: math.dist(p, pa))[:_LINE_POINTS])
-    if line_a is None or line_b is None:
-        return None
-    spot = _line_crossing(line_a, line_b)
+    spot = None if line_a is None or line_b is None else _line_crossing(line_a, line_b)
     if spot is None or math.dist(spot, pa) > gap + 100.0 or math.dist(spot, pb) > gap + 100.0:
-        return None
+        return midpoint if gap <= _CROSSING_NEAR_M else None
     return (*_unlocal(spot, lat0), True)
 
 

@@ -173,3 +173,19 @@ def test_unknown_numbered_street_lies_between_its_numbered_neighbours(conn):
     best = geocode_parsed(conn, parse_query("1051 W 42ND ST"))[0]
     assert "between_numbered_streets" in best.reasons
     assert metres(best, lon_at(55), LAT + 0.06) < 5
+
+
+def test_crossing_near_known_addresses_is_the_corner_not_their_midpoint(conn):
+    """The closest known addresses of N NU AVE and W XI ST are 60 m and 80 m from their corner:
+    their midpoint is 50 m off it; the streets' address lines cross at the corner."""
+    xi_lat = LAT + 0.07
+    for i, (north_m, side) in enumerate(zip((60, 120, 180, 240, 300), (-8, 8, 0, 8, -8))):
+        add_point(conn, 9000 + 10 * i, "N", "NU", "AVE", lon_at(600 + side),
+                  xi_lat - north_m / M_PER_DEG_LAT)
+    for i, (west_m, side) in enumerate(zip((680, 760, 840, 920), (-8, 8, 8, -8))):
+        add_point(conn, 2000 + 10 * i, "W", "XI", "ST", lon_at(west_m),
+                  xi_lat + side / M_PER_DEG_LAT)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("NU AVE AT XI ST"))[0]
+    assert "crossing_of_address_lines" in best.reasons
+    assert metres(best, lon_at(600), xi_lat) < 10
