@@ -337,7 +337,8 @@ def _numbered_neighbours(conn: Connection, query: ParsedQuery) -> list[Candidate
         return []
     (ia, a), (ib, b) = sides
     share = (below - ia) / (ib - ia)
-    if math.hypot((a.lon - b.lon) * 92_300, (a.lat - b.lat) * 110_900) > _NUMBERED_GAP_M * (ib - ia):
+    apart_m = math.hypot((a.lon - b.lon) * 92_300, (a.lat - b.lat) * 110_900)
+    if apart_m > _NUMBERED_GAP_M * (ib - ia):
         return []
     label = street.label()
     return [_candidate(a.lon + share * (b.lon - a.lon), a.lat + share * (b.lat - a.lat),

@@ -199,7 +199,8 @@ def _across_the_street(lon: float, lat: float, low: _Known, high: _Known, number
         return lon, lat
     offsets = []
     for k in known:
-        if k.mid_block or (k.number - number) % 2 or not (_plausible(k, low) or _plausible(k, high)):
+        same_stretch = _plausible(k, low) or _plausible(k, high)
+        if k.mid_block or (k.number - number) % 2 or not same_stretch:
             continue
         x, y = _xy(k.lon, k.lat, low.lon, low.lat)
         along = (x * hx + y * hy) / length

@@ -93,10 +93,11 @@ def test_crossing_far_from_any_known_corner_address_continues_both_streets_lines
     nearest known addresses are 500 m apart, so the corner comes from the two address lines."""
     zeta_lat = LAT + 0.02
     # Odd and even sides 8 m either side of the centreline, balanced so the lines are unbiased.
-    for i, (north_m, side) in enumerate(zip((500, 560, 620, 700, 780), (-8, 8, 0, 8, -8))):
+    norths, sides = (500, 560, 620, 700, 780), (-8, 8, 0, 8, -8)
+    for i, (north_m, side) in enumerate(zip(norths, sides, strict=True)):
         add_point(conn, 9000 + 10 * i, "N", "EPSILON", "AVE", lon_at(600 + side),
                   zeta_lat - north_m / M_PER_DEG_LAT)
-    for i, (west_m, side) in enumerate(zip((1100, 1180, 1250, 1330), (-8, 8, 8, -8))):
+    for i, (west_m, side) in enumerate(zip((1100, 1180, 1250, 1330), (-8, 8, 8, -8), strict=True)):
         add_point(conn, 2000 + 10 * i, "W", "ZETA", "ST", lon_at(west_m),
                   zeta_lat + side / M_PER_DEG_LAT)
     refresh_street_names(conn)
@@ -138,7 +139,8 @@ def test_score_falls_with_reach_past_the_last_known_number(conn):
     near = geocode_parsed(conn, parse_query("1045 W IOTA ST"))[0]
     far = geocode_parsed(conn, parse_query("1141 W IOTA ST"))[0]
     between = geocode_parsed(conn, parse_query("1021 W IOTA ST"))[0]
-    assert "beyond_last_known_address" in near.reasons and "beyond_last_known_address" in far.reasons
+    assert "beyond_last_known_address" in near.reasons
+    assert "beyond_last_known_address" in far.reasons
     assert between.score > near.score > far.score
 
 
@@ -179,10 +181,11 @@ def test_crossing_near_known_addresses_is_the_corner_not_their_midpoint(conn):
     """The closest known addresses of N NU AVE and W XI ST are 60 m and 80 m from their corner:
     their midpoint is 50 m off it; the streets' address lines cross at the corner."""
     xi_lat = LAT + 0.07
-    for i, (north_m, side) in enumerate(zip((60, 120, 180, 240, 300), (-8, 8, 0, 8, -8))):
+    norths, sides = (60, 120, 180, 240, 300), (-8, 8, 0, 8, -8)
+    for i, (north_m, side) in enumerate(zip(norths, sides, strict=True)):
         add_point(conn, 9000 + 10 * i, "N", "NU", "AVE", lon_at(600 + side),
                   xi_lat - north_m / M_PER_DEG_LAT)
-    for i, (west_m, side) in enumerate(zip((680, 760, 840, 920), (-8, 8, 8, -8))):
+    for i, (west_m, side) in enumerate(zip((680, 760, 840, 920), (-8, 8, 8, -8), strict=True)):
         add_point(conn, 2000 + 10 * i, "W", "XI", "ST", lon_at(west_m),
                   xi_lat + side / M_PER_DEG_LAT)
     refresh_street_names(conn)
