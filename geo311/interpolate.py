@@ -125,6 +125,12 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
             if beyond is None:
                 continue
             grid = _grid_beyond(conn, street_key, pre_dir, number, items) if pre_dir else None
+            if grid is None and pre_dir and abs(number - items[0].number) >= 30:
+                # Far past the last known number, LA's axis-aligned grid beats a straight line.
+                axis = estimate_from_grid(conn, street_key, number, pre_dir,
+                                          (items[0].lon, items[0].lat),
+                                          [(k.lon, k.lat) for k in items])
+                grid = None if axis is None else (axis.lon, axis.lat)
             lon, lat = grid or beyond[:2]
             return NumberEstimate(lon, lat, "beyond", beyond[2], beyond[3], same_side,
                                   beyond[4], grid is not None)

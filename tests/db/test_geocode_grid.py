@@ -192,3 +192,15 @@ def test_crossing_near_known_addresses_is_the_corner_not_their_midpoint(conn):
     best = geocode_parsed(conn, parse_query("NU AVE AT XI ST"))[0]
     assert "crossing_of_address_lines" in best.reasons
     assert metres(best, lon_at(600), xi_lat) < 10
+
+
+def test_far_past_the_only_known_number_the_axis_grid_says_where(conn):
+    """W RHO ST knows only 1001; no parallel street knows 1001, but three know 1601 (1,400 m
+    west): 1601 W RHO ST takes their longitude and its own street's latitude."""
+    rho = LAT + 0.08
+    add_point(conn, 1001, "W", "RHO", "ST", lon_at(5), rho)
+    for name, dlat in (("SIGMA", 0.002), ("TAU", -0.002), ("UPSILON", 0.004)):
+        add_point(conn, 1601, "W", name, "ST", lon_at(1405), rho + dlat)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("1601 W RHO ST"))[0]
+    assert metres(best, lon_at(1405), rho) < 10
