@@ -381,7 +381,9 @@ def _neighbour_interpolation(conn: Connection, query: ParsedQuery, match: Street
                      if estimate.method == "between" else "beyond_last_known_address"]
     if not estimate.same_side:
         why.append("opposite_side_neighbours")
-    if estimate.by_grid:
+    if estimate.by_axis:
+        why.append("house_number_from_address_grid")
+    elif estimate.by_grid:
         why.append("placed_by_address_grid")
     why += _zip_reasons(query.zip, estimate.zip)
     chance = _interpolation_chance(estimate, query.house_number)
@@ -410,6 +412,8 @@ def _interpolation_chance(estimate: NumberEstimate, number: int) -> float:
             return 0.72 - estimate.gap / 1000.0 if estimate.gap < 400 else 0.28
         return 0.5 if estimate.gap < 40 else 0.38 if estimate.gap < 400 else 0.12
     reach = min(abs(number - estimate.low), abs(number - estimate.high))
+    if estimate.by_axis:
+        return 0.17 if estimate.same_side else 0.1
     if estimate.by_grid:
         return 0.7 if reach < 10 else 0.44 if estimate.same_side else 0.38
     chance = 0.6 if reach < 10 else 0.25 if reach < 30 else 0.1 if reach < 80 else 0.05

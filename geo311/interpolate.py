@@ -68,6 +68,7 @@ class NumberEstimate:
     same_side: bool
     zip: str | None
     by_grid: bool = False  # placed between its anchors by the parallel streets' numbers
+    by_axis: bool = False  # placed past them by the axis-aligned grid median (rougher)
 
     @property
     def gap(self) -> int:
@@ -130,7 +131,9 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
                 axis = estimate_from_grid(conn, street_key, number, pre_dir,
                                           (items[0].lon, items[0].lat),
                                           [(k.lon, k.lat) for k in items])
-                grid = None if axis is None else (axis.lon, axis.lat)
+                if axis is not None:
+                    return NumberEstimate(axis.lon, axis.lat, "beyond", beyond[2], beyond[3],
+                                          same_side, beyond[4], True, True)
             lon, lat = grid or beyond[:2]
             return NumberEstimate(lon, lat, "beyond", beyond[2], beyond[3], same_side,
                                   beyond[4], grid is not None)
