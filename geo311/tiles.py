@@ -1,6 +1,7 @@
 """Mapbox Vector Tiles (ST_AsMVT) for streets, boundaries, facilities and requests; z/x/y checks.
 
-Each layer is one hand-tuned statement in ``geo311/sql/tile_<layer>.sql``. Tiles are plain
+Each layer is one hand-tuned statement in ``geo311/sql/tile_<layer>.sql`` (requests: points, and
+grid clusters up to :data:`CLUSTER_MAX_ZOOM` from ``tile_request_clusters.sql``). Tiles are plain
 (not gzipped) protobuf; the HTTP layer adds an ETag made from the bytes, the layer, the address and
 the filters, so a client revalidates cheaply and a tile changes only when a feature inside it (or
 within its buffer) changed.
@@ -32,6 +33,8 @@ __all__ = [
     "CACHE_SECONDS",
     "MEDIA_TYPE",
     "MAX_AGE_DAYS",
+    "CLUSTER_MAX_ZOOM",
+    "CLUSTER_CELLS",
     "TileFilters",
     "parse_tile_address",
     "parse_tile_filters",
@@ -50,8 +53,13 @@ BUFFER = 64
 #: Below this zoom the streets layer carries arterials only (a z12 tile of every local street is
 #: large and unreadable).
 STREETS_LOCAL_MIN_ZOOM = 14
-#: Most request points in one tile, newest first; the dispatcher clusters them client-side.
+#: Most request points in one tile, newest first (zooms above :data:`CLUSTER_MAX_ZOOM`).
 REQUESTS_PER_TILE = 5000
+#: Deepest zoom whose request tiles hold server-side grid clusters (``sql/tile_request_clusters``)
+#: instead of points: a z12 tile of the city can hold tens of thousands of requests.
+CLUSTER_MAX_ZOOM = 12
+#: Grid cells per side of a clustered request tile: 4 cells of 64 px across a 256 px tile.
+CLUSTER_CELLS = 4
 #: Browser cache lifetime per layer: reference layers change on reload, requests at any moment.
 CACHE_SECONDS = {"streets": 3600, "boundaries": 3600, "facilities": 3600, "requests": 0,
                  "hotspots": 0}
@@ -188,7 +196,9 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
     :param x: column.
     :param y: row.
     :param filters: layer filters; ignored where they do not apply.
-    :returns: the protobuf bytes, ``b""`` for an empty tile (or no request table yet).
+    :returns: the protobuf bytes, ``b""`` for an empty tile (or no request table yet). Request
+        tiles up to :data:`CLUSTER_MAX_ZOOM` hold grid clusters (``count``, ``oldest_days``,
+        ``newest_days``, ``service_code``, ``cluster``), deeper ones request points.
     :raises NotFound: unknown layer.
     """
     check_layer(layer)
@@ -217,7 +227,11 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
         params.update(service_codes=_array(filters.service_codes),
                       statuses=_array(filters.statuses), departments=_array(filters.departments),
                       area=_area_json(filters.area), min_age_days=filters.min_age_days,
-                      max_age_days=filters.max_age_days, limit=REQUESTS_PER_TILE)
+                      max_age_days=filters.max_age_days)
+        if z <= CLUSTER_MAX_ZOOM:
+            params["cells"] = CLUSTER_CELLS
+        else:
+            params["limit"] = REQUESTS_PER_TILE
     if layer == "requests":
         # One-shot plan: psycopg would otherwise prepare the statement after a few calls, and
         # PostgreSQL could settle on a generic plan that does not see the tile's envelope.
@@ -225,8 +239,8 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
             # No parallel workers: starting them costs more than they save on a tile's few
             # thousand rows (and the tail latency under load); SET LOCAL ends with the request.
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-            row = cursor.execute(load_driver_sql("tile_requests"), params, prepare=False)\
-                .fetchone()
+            statement = "tile_request_clusters" if z <= CLUSTER_MAX_ZOOM else "tile_requests"
+            row = cursor.execute(load_driver_sql(statement), params, prepare=False).fetchone()
         value = row[0] if row else None
     else:
         value = conn.execute(load_sql(f"tile_{layer}"), params).scalar()

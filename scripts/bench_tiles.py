@@ -17,9 +17,11 @@ Everything runs in a throwaway PostgreSQL cluster in a temp dir (fsync off, list
 4. per zoom, tiles picked by taking random request points and their tile (so dense places are
    picked more often, as on a real map), then for each tile, round-robin (who goes first
    rotates from tile to tile, so no method always meets the cold cache), one timed GET of:
-   ``/tiles/requests/{z}/{x}/{y}.mvt`` (no If-None-Match); the GeoJSON of the same bbox,
-   ``/api/v1/requests?bbox=...&limit=5000`` (one page of the newest 5,000: the same features
-   the tile carries, as a tile holds at most ``REQUESTS_PER_TILE`` = 5,000); and tipg's
+   ``/tiles/requests/{z}/{x}/{y}.mvt`` (no If-None-Match; up to z12,
+   ``geo311.tiles.CLUSTER_MAX_ZOOM``, the tile holds grid clusters counting every request in
+   it, from z13 the newest ``REQUESTS_PER_TILE`` = 5,000 points); the GeoJSON of the same bbox,
+   ``/api/v1/requests?bbox=...&limit=5000`` (one page of the newest 5,000: the points a z13+
+   tile carries, and what a client clustering in the browser would fetch); and tipg's
    ``/collections/public.service_request/tiles/WebMercatorQuad/{z}/{x}/{y}`` (also capped at
    5,000 features, with the same five public properties). Each zoom stops after ``--tiles``
    tiles or ``--zoom-seconds``, whichever comes first. Then the full export of every point in
@@ -490,10 +492,14 @@ def _pct(values: list[float], p: int) -> float:
 
 
 def _report(results: dict, peaks: dict, args, seconds: float) -> None:
+    from geo311.tiles import CLUSTER_MAX_ZOOM
+
     has_tipg = all("tipg" in row for row in results.values())
     print(f"\nms per tile, {args.requests:,} requests, {args.workers} gthread workers, one client "
-          "(no If-None-Match). GeoJSON page = /api/v1/requests?bbox=<tile>&limit=5000, the same "
-          "newest 5,000 features the tile carries (one page, next not followed); full export = "
+          f"(no If-None-Match). Ours: z{min(ZOOMS)}-z{CLUSTER_MAX_ZOOM} tiles hold server-side "
+          "grid clusters (count of every matching request), deeper tiles the newest 5,000 points. "
+          "GeoJSON page = /api/v1/requests?bbox=<tile>&limit=5000, the newest 5,000 points "
+          "(one page, next not followed); full export = "
           "/api/v1/requests.geojson?bbox=<tile>, every point, on the first tiles only, its ratio "
           "against the tile p50 of those same tiles.")
     head = (f"{'zoom':>4} {'tiles':>5} | {'ours p50':>8} {'p95':>7} {'KB':>5} | "
@@ -504,6 +510,7 @@ def _report(results: dict, peaks: dict, args, seconds: float) -> None:
     print(head + "  targets")
     for z, row in results.items():
         t50, t95, tkb = row["tile"]
+        kind = "clusters" if z <= CLUSTER_MAX_ZOOM else "points"
         g50, g95, gkb = row["geojson"]
         e50, _, ekb = row["export"]
         same = row["tile_same"]
@@ -518,7 +525,7 @@ def _report(results: dict, peaks: dict, args, seconds: float) -> None:
             p50, p95, kb = row["tipg"]
             line += f" | {p50:8.1f} {p95:7.1f} {kb:5.0f} {p95 / t95:12.2f}x"
             checks.append("<= tipg " + ("met" if t95 <= p95 else "MISSED"))
-        print(line + "  " + "; ".join(checks))
+        print(line + f"  ({kind}) " + "; ".join(checks))
     if not has_tipg:
         print("tipg: not compared (see the message above)")
     for name, peak in peaks.items():

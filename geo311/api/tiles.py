@@ -25,7 +25,8 @@ def tile(layer: str, z: str, x: str, y: str) -> Response:
     """One tile. Filters: ``type``, ``vintage``, ``date`` (boundaries); ``type`` (facilities);
     ``service_code``, ``status``, ``department``, ``area_type`` + ``area_code``,
     ``min_age_days``, ``max_age_days`` (requests); lists comma separated
-    (:func:`geo311.tiles.parse_tile_filters`)."""
+    (:func:`geo311.tiles.parse_tile_filters`). Request tiles up to z12
+    (:data:`geo311.tiles.CLUSTER_MAX_ZOOM`) hold grid clusters of the same filtered requests."""
     check_layer(layer)
     zoom, col, row = parse_tile_address(z, x, y)
     filters = parse_tile_filters(request.args)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from geo311.errors import BadRequest
-from geo311.tiles import MEDIA_TYPE, parse_tile_address
+from geo311.tiles import CLUSTER_MAX_ZOOM, MEDIA_TYPE, parse_tile_address
 
 #: The z15 tile over Koreatown (Berendo St, 3rd-4th St): lon -118.3005, lat 34.0655.
 KOREATOWN_Z15 = "15/5616/13082"
 #: The z12 tile holding Koreatown, where council districts 1, 4, 10, 13 meet.
 KOREATOWN_Z12 = "12/702/1635"
+#: The z13 tile holding Koreatown: the shallowest zoom of request points.
+KOREATOWN_Z13 = "13/1404/3270"
+#: Half the width of the web-mercator world, in metres (EPSG:3857).
+MERCATOR_HALF_WORLD_M = 20037508.342789244
 
 
 def _now():
@@ -168,6 +172,132 @@ def test_requests_tile_etag_varies_with_filters(la_client, aged_requests):
     other = la_client.get(base + "&area_type=CD&area_code=13",
                           headers={"If-None-Match": cd.headers["ETag"]})
     assert other.status_code == 200 and other.data
+
+
+def _features(la_client, address: str, query: str) -> list[dict]:
+    response = la_client.get(f"/tiles/requests/{address}.mvt?{query}")
+    assert response.status_code == 200, response.data
+    return _decode(response.data)["requests"]["features"] if response.data else []
+
+
+def _counted(features: list[dict]) -> int:
+    assert all(f["properties"]["cluster"] is True for f in features)
+    assert {f["geometry"]["type"] for f in features} <= {"Point"}
+    return sum(f["properties"]["count"] for f in features)
+
+
+def test_low_zoom_request_tiles_are_clusters_counting_the_filtered_requests(la_client,
+                                                                            aged_requests):
+    assert CLUSTER_MAX_ZOOM == 12
+    base = "service_code=tile_age_test"
+    features = _features(la_client, KOREATOWN_Z12, base)
+    # The three requests lie within 60 m of each other: one cell, one cluster.
+    assert len(features) == 1
+    props = features[0]["properties"]
+    assert props["count"] == 3 and props["cluster"] is True
+    assert props["service_code"] == "tile_age_test"
+    assert (props["oldest_days"], props["newest_days"]) == (200, 2)
+    assert "id" not in props and "address" not in props
+    # Each filter narrows the clusters as it narrows the points.
+    assert _counted(_features(la_client, KOREATOWN_Z12, base + "&area_type=CD&area_code=10")) == 2
+    assert _counted(_features(la_client, KOREATOWN_Z12, base + "&area_type=NC&area_code=52")) == 1
+    assert _counted(_features(la_client, KOREATOWN_Z12, base + "&min_age_days=30")) == 2
+    assert _counted(_features(la_client, KOREATOWN_Z12, base + "&max_age_days=39")) == 1
+    aged = _features(la_client, KOREATOWN_Z12, base + "&min_age_days=7&max_age_days=90")
+    assert [(f["properties"]["count"], f["properties"]["oldest_days"]) for f in aged] == [(1, 40)]
+    assert _features(la_client, KOREATOWN_Z12, base + "&status=closed") == []
+    assert _features(la_client, KOREATOWN_Z12, base + "&department=NOPE") == []
+    assert _counted(_features(la_client, KOREATOWN_Z12,
+                              base + "&status=open&department=TILEAGE")) == 3
+
+
+@pytest.fixture
+def spread_requests(la_app, aged_requests):
+    """Besides the three Koreatown requests, four more of their type across the z10 tile holding
+    Koreatown (Hollywood, Downtown, Culver City, Van Nuys); removed with them."""
+    from sqlalchemy import insert
+
+    from geo311.db import get_engine
+    from geo311.models import ServiceRequest
+
+    engine = get_engine(la_app)
+    with engine.begin() as conn:
+        for lon, lat in ((-118.3287, 34.0928), (-118.2437, 34.0522), (-118.3965, 34.0211),
+                         (-118.4487, 34.1867)):
+            at = _now()
+            conn.execute(insert(ServiceRequest).values(
+                service_code="tile_age_test", status="open", department="TILEAGE",
+                channel="test", location=f"SRID=4326;POINT({lon} {lat})", areas=[],
+                requested_at=at, updated_at=at))
+    return engine
+
+
+def _requests_in_tile(engine, z: int, x: int, y: int, service_code: str | None) -> int:
+    """Requests whose web-mercator point lies in the tile (west and north edges in, east and
+    south out), counted straight from the table with bounds worked out here."""
+    from sqlalchemy import text
+
+    size = 2 * MERCATOR_HALF_WORLD_M / (1 << z)
+    west, north = -MERCATOR_HALF_WORLD_M + x * size, MERCATOR_HALF_WORLD_M - y * size
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM service_request"
+            " WHERE ST_X(ST_Transform(location, 3857)) >= :west"
+            "   AND ST_X(ST_Transform(location, 3857)) < :east"
+            "   AND ST_Y(ST_Transform(location, 3857)) <= :north"
+            "   AND ST_Y(ST_Transform(location, 3857)) > :south"
+            "   AND (CAST(:code AS text) IS NULL OR service_code = :code)"),
+            {"west": west, "east": west + size, "north": north, "south": north - size,
+             "code": service_code}).scalar_one()
+
+
+@pytest.mark.parametrize("address", ["10/175/408", "11/351/817", KOREATOWN_Z12])
+def test_cluster_counts_sum_to_the_requests_in_the_tile(la_client, spread_requests, address):
+    z, x, y = (int(part) for part in address.split("/"))
+    for code in ("tile_age_test", None):
+        query = f"service_code={code}" if code else ""
+        features = _features(la_client, address, query)
+        expected = _requests_in_tile(spread_requests, z, x, y, code)
+        assert _counted(features) == expected, (address, code)
+        # One feature per non-empty cell: never more than the grid holds.
+        assert len(features) <= 16
+    wide = _features(la_client, "10/175/408", "service_code=tile_age_test")
+    assert _counted(wide) == 7 and len(wide) >= 3, "the spread requests fall in several cells"
+
+
+def test_low_zoom_cluster_tile_keeps_etag_revalidation(la_client, aged_requests):
+    url = f"/tiles/requests/{KOREATOWN_Z12}.mvt?service_code=tile_age_test"
+    first = la_client.get(url)
+    assert first.status_code == 200 and first.data
+    again = la_client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    aged = la_client.get(url + "&min_age_days=30", headers={"If-None-Match": first.headers["ETag"]})
+    assert aged.status_code == 200 and aged.data != first.data
+
+
+def test_request_tiles_from_z13_are_points_as_before(la_client, aged_requests):
+    features = _features(la_client, KOREATOWN_Z13, "service_code=tile_age_test")
+    assert {f["properties"]["id"] for f in features} == set(aged_requests.values())
+    for feature in features:
+        assert feature["geometry"]["type"] == "Point"
+        assert "cluster" not in feature["properties"] and "count" not in feature["properties"]
+        assert {"service_code", "status", "department", "age_days"} <= set(feature["properties"])
+
+
+def test_clusters_and_points_share_one_filter_clause():
+    from geo311.db import sql_source
+
+    def filters(name: str) -> list[str]:
+        lines = [line.strip() for line in sql_source(name, strip_comments=True).splitlines()]
+        start = next(i for i, line in enumerate(lines) if "ST_TileEnvelope" in line
+                     and line.startswith("WHERE"))
+        end = next(i for i, line in enumerate(lines) if i > start and "max_age_days" in line
+                   and line.endswith("+ 1))"))
+        return [line for line in lines[start:end + 1] if "ST_TileEnvelope" not in line
+                and not line.startswith("margin")]
+
+    points, clusters = filters("tile_requests"), filters("tile_request_clusters")
+    assert len(points) >= 10 and points == clusters
 
 
 @pytest.mark.parametrize(("query", "named"), [

@@ -1,5 +1,6 @@
-/* Dispatcher map: request points from /tiles/requests (filtered), clusters and an optional heatmap
- * from /api/v1/requests in view, facilities and boundary overlays from /tiles. No basemap needed. */
+/* Dispatcher map: requests from /tiles/requests (filtered): grid clusters drawn by the server at
+ * low zoom, points at high zoom; markers at street level and an optional heatmap from
+ * /api/v1/requests in view; facilities and boundary overlays from /tiles. No basemap needed. */
 (function () {
   "use strict";
 
@@ -66,13 +67,47 @@
     var query = params.toString();
     return "/tiles/requests/{z}/{x}/{y}.mvt" + (query ? "?" + query : "");
   }
+  /* Up to z12 the request tiles hold the server's grid clusters (properties cluster, count,
+   * oldest_days, service_code: the most common type in the cell); from z13 they hold points. A
+   * cluster is a circle sized by its count, filled by its main type and ringed when its oldest
+   * request is over 30 days old; hovering shows the count, clicking zooms in. */
+  var TYPE_COLOURS = ["#0b4f8a", "#a4161a", "#2f6f3e", "#6d28d9", "#b45309", "#0e7490",
+                      "#9d174d", "#4d7c0f"];
+  function typeColour(code) {
+    var hash = 0;
+    for (var i = 0; i < (code || "").length; i++) { hash = (hash * 31 + code.charCodeAt(i)) | 0; }
+    return TYPE_COLOURS[Math.abs(hash) % TYPE_COLOURS.length];
+  }
+  function clusterLabel(p) {
+    return p.count + (p.service_code ? " · " + p.service_code : "")
+      + (p.oldest_days !== undefined ? " · " + p.oldest_days + " d" : "");
+  }
   var points = grid(requestsUrl(), {
     requests: function (p) {
+      if (p.cluster) {
+        var old = (p.oldest_days || 0) > 30;
+        return { radius: Math.min(28, 8 + 6 * Math.log10(Math.max(1, p.count))),
+                 weight: old ? 4 : 1.5, color: old ? "#1a1a1a" : "#fff", fill: true,
+                 fillColor: typeColour(p.service_code), fillOpacity: 0.75 };
+      }
       var age = p.age_days || 0;
       return { radius: age > 30 ? 7 : 5, weight: age > 30 ? 3 : 1, color: "#1a1a1a",
                fill: true, fillColor: STATUS_COLOURS[p.status] || "#1a1a1a", fillOpacity: 0.9 };
     }
-  }, { minZoom: 15 }).addTo(map);
+  }, { interactive: true }).addTo(map);
+  var clusterTip = L.tooltip({ direction: "top", offset: [0, -8] });
+  points.on("mouseover", function (e) {
+    var p = e.layer && e.layer.properties;
+    if (p && p.cluster) { clusterTip.setLatLng(e.latlng).setContent(clusterLabel(p)).openOn(map); }
+  });
+  points.on("mouseout", function () { map.closeTooltip(clusterTip); });
+  points.on("click", function (e) {
+    var p = e.layer && e.layer.properties;
+    if (p && p.cluster) {
+      map.closeTooltip(clusterTip);
+      map.setView(e.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+    }
+  });
 
   function hotspotsUrl() {
     var query = filterParams().toString();
@@ -82,6 +117,9 @@
     hotspots: { weight: 2, color: "#a4161a", fill: true, fillColor: "#a4161a", fillOpacity: 0.25 }
   }).addTo(map);
 
+  /* Markers for the requests in view only where the tiles carry points (below, the server's
+   * clusters stand for them: geo311.tiles.CLUSTER_MAX_ZOOM), so nothing is clustered twice. */
+  var MARKERS_MIN_ZOOM = 13;
   var clusters = L.markerClusterGroup({ disableClusteringAtZoom: 17, maxClusterRadius: 50 });
   map.addLayer(clusters);
   var heat = L.heatLayer([], { radius: 20, blur: 15, max: 1.0 });
@@ -110,7 +148,11 @@
         var latlngs = features.map(function (f) {
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         });
-        clusters.addLayers(latlngs.map(function (ll) { return L.marker(ll, { keyboard: false }); }));
+        if (map.getZoom() >= MARKERS_MIN_ZOOM) {
+          clusters.addLayers(latlngs.map(function (ll) {
+            return L.marker(ll, { keyboard: false });
+          }));
+        }
         heat.setLatLngs(latlngs.map(function (ll) { return [ll[0], ll[1], 0.5]; }));
         count.textContent = features.length + " " + t.in_view
           + (collection.next ? " (1000+)" : "");
