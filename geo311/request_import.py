@@ -25,6 +25,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from geo311.boundaries import AreaHit, areas_at_points
 from geo311.catalogue import myla311_name_map, owner_department_map
 from geo311.db import load_sql
 from geo311.events import record_import
@@ -75,21 +76,20 @@ _CHANNEL = {
 # ``external`` arrive as one JSON text (built here: jsonb_build_object of 19 pairs per record was
 # a tenth of the database's time).
 _STAGE_COLUMNS = (
-    "seq", "d", "external_id", "service_code", "status", "close_reason", "lon", "lat", "address",
+    "seq", "external_id", "service_code", "status", "close_reason", "lon", "lat", "address",
     "zip", "department", "agency", "channel", "requested_at", "updated_at", "closed_at",
     "anonymous", "estimated", "owner", "city_cd", "city_nc", "assign_to", "action_taken",
-    "request_source", "service_date", "ext",
+    "request_source", "service_date", "ext", "areas",
 )  # fmt: skip
 _STAGE_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS request_stage (
-    seq integer, d date, external_id text, service_code text, status text, close_reason text,
+    seq integer, external_id text, service_code text, status text, close_reason text,
     lon float8, lat float8, address text, zip text, department text, agency text, channel text,
     requested_at timestamptz, updated_at timestamptz, closed_at timestamptz, anonymous boolean,
     estimated boolean, owner text, city_cd text, city_nc text, assign_to text, action_taken text,
-    request_source text, service_date timestamptz, ext text,
+    request_source text, service_date timestamptz, ext text, areas text,
     g geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED
-);
-CREATE INDEX IF NOT EXISTS request_stage_g ON request_stage USING gist (g)
+)
 """
 
 
@@ -351,6 +351,9 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     from psycopg import sql
 
     started = time.perf_counter()
+    days = [row[11].date() for row in batch]
+    # Districts as of each record's own date, from the vectorised in-memory lookup.
+    areas = areas_at_points(conn, [(row[4], row[5]) for row in batch], days, area_types)
     raw = conn.connection.driver_connection
     assert raw is not None, "the connection is open"
     with raw.cursor() as cursor:
@@ -358,10 +361,9 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
         copy_sql = sql.SQL("COPY request_stage ({}) FROM STDIN").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in _STAGE_COLUMNS))
         with cursor.copy(copy_sql) as copy:
-            for seq, row in enumerate(batch, start=1):
-                copy.write_row((seq, row[11].date(), *row))
-    params = {"import_id": import_id, "types": list(area_types) if area_types else None}
-    counts = conn.execute(statement, params).one()
+            for seq, (row, hits) in enumerate(zip(batch, areas, strict=True), start=1):
+                copy.write_row((seq, *row, _areas_json(hits)))
+    counts = conn.execute(statement, {"import_id": import_id}).one()
     report.staged += counts.distinct_rows
     report.inserted += counts.inserted
     report.updated += counts.updated
@@ -371,6 +373,11 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     report.nc_total += counts.nc_total
     report.nc_agree += counts.nc_agree
     report.database_seconds += time.perf_counter() - started
+
+
+def _areas_json(hits: Sequence[AreaHit]) -> str:
+    """The stored ``areas`` list: one object per area, in (type, code) order."""
+    return json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False)
 
 
 def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:

@@ -1,12 +1,7 @@
 -- Upsert one batch of staged MyLA311 records into service_request, by SRNumber (external_id).
 -- Inputs: the temp table request_stage (filled by COPY: one row per good record, seq in file
---   order, d = the record's own date in LA, g = its point with a GiST index), :import_id, and
---   :types (text[] of boundary types to store in areas, or NULL for every loaded type).
--- Districts: the same vintage rule as geo311/sql/areas_at_point.sql (the set in force on each
---   record's date, else the nearest in time), chosen once per distinct date. The chosen sets'
---   subdivided parts are the outer loop and each probes the stage's GiST index, so consecutive
---   ST_Covers calls share one part and PostGIS reuses its prepared form (a point-outer join
---   costs a full area_part index probe and an unprepared test per record).
+--   order, g = its point, areas = the JSON list of the areas covering it on the record's own date,
+--   resolved by geo311.boundaries.areas_at_points before the COPY) and :import_id.
 -- Rules: last row of the batch wins for a repeated SRNumber; a row whose source hash is unchanged
 --   writes nothing; a newer row (updated_at) overwrites, an older one only fills gaps, and so does
 --   a snapshot row (no dates of its own: it never changes a stored record's status, and a full
@@ -14,55 +9,13 @@
 --   is never overwritten; history gets "open" (+ the closing status) for new rows and a row for
 --   every status change of an existing one, all with actor 'import'.
 -- Output: one row of counts (inserted, updated, distinct_rows, history, CD/NC agreement).
--- Relies on the unique index on service_request.external_id, ix_area_part_set_id and the
--- stage's GiST index on g.
-WITH choice AS MATERIALIZED (
-    SELECT days.d, s.id AS set_id, s.type_code, s.vintage
-    FROM (SELECT DISTINCT d FROM request_stage WHERE g IS NOT NULL) AS days
-    CROSS JOIN LATERAL (
-        SELECT DISTINCT ON (type_code) id, type_code, vintage
-        FROM boundary_set
-        WHERE CAST(:types AS text[]) IS NULL OR type_code = ANY(CAST(:types AS text[]))
-        ORDER BY type_code,
-                 GREATEST(COALESCE(valid_from, DATE '0001-01-01') - days.d,
-                          days.d - COALESCE(valid_to - 1, DATE '9999-12-31'), 0),
-                 valid_from DESC NULLS LAST
-    ) AS s
-),
-labels AS MATERIALIZED (
-    -- Each area's JSON is built once here, not once per record.
-    SELECT a.id AS area_id, c.type_code, a.code,
-           jsonb_build_object('type', c.type_code, 'code', a.code, 'name', a.name,
-                              'vintage', c.vintage) AS area
-    FROM (SELECT DISTINCT set_id, type_code, vintage FROM choice) AS c
-    JOIN area a ON a.set_id = c.set_id
-),
-parts AS MATERIALIZED (
-    SELECT p.set_id, p.area_id, p.geom
-    FROM area_part p
-    WHERE p.set_id IN (SELECT set_id FROM choice)
-),
-covered AS MATERIALIZED (
-    -- Parts outer: every probe of the stage's GiST index reuses the part's prepared geometry.
-    SELECT s.seq, s.d, parts.set_id, parts.area_id
-    FROM parts
-    JOIN request_stage s ON ST_Covers(parts.geom, s.g)
-),
-agg AS (
-    -- DISTINCT: a point on an edge between two parts of one area is covered by both; only the
-    -- sets in force on the record's own date count.
-    SELECT h.seq, jsonb_agg(l.area ORDER BY l.type_code, l.code) AS areas
-    FROM (SELECT DISTINCT m.seq, m.area_id
-          FROM covered m JOIN choice c ON c.d = m.d AND c.set_id = m.set_id) AS h
-    JOIN labels l ON l.area_id = h.area_id
-    GROUP BY h.seq
-),
-src AS (
+-- Relies on the unique index on service_request.external_id.
+WITH src AS (
     SELECT DISTINCT ON (s.external_id)
            s.seq, s.external_id, s.service_code, s.status, s.close_reason, s.lon, s.lat, s.g,
            s.address, s.zip, s.department, s.agency, s.channel, s.requested_at, s.updated_at,
            s.closed_at, s.anonymous, s.city_cd, s.city_nc,
-           COALESCE(agg.areas, '[]'::jsonb) AS areas,
+           CAST(s.areas AS jsonb) AS areas,
            CASE WHEN s.service_date IS NULL THEN CAST(s.ext AS jsonb)
                 ELSE CAST(s.ext AS jsonb) || jsonb_build_object('service_date', s.service_date)
            END AS ext,
@@ -78,7 +31,6 @@ src AS (
            (SELECT o.status FROM service_request o
             WHERE o.external_id = s.external_id) AS old_status
     FROM request_stage s
-    LEFT JOIN agg ON agg.seq = s.seq
     ORDER BY s.external_id, s.seq DESC
 ),
 up AS (
