@@ -7,10 +7,11 @@
 -- line; tests/api/test_tiles.py checks it). Output: one bytea row.
 -- Cells are cut from the tile itself (no buffer), half open on the east and south edges, so a
 -- request counts in exactly one tile and one cell: the counts of a tile sum to its requests.
--- Every matching request is counted (no LIMIT). The envelope is inline so a one-shot plan sees a
--- constant: Index Only Scan of ix_service_request_tile_newest (it INCLUDEs location_3857,
--- service_code, status, department) for dense tiles, bitmap scan of
--- ix_service_request_location_3857 for sparse ones; the area filter reads the table rows.
+-- Every matching request is counted (no LIMIT), so the cost grows with the requests in the tile.
+-- The envelope is inline so a one-shot plan sees a constant: a bitmap scan of
+-- ix_service_request_location_3857 (or a seq scan when the tile holds most of the table), then a
+-- sort and group by cell. Measured on 500,000 synthetic requests (2 loaded cores), the z10 tile
+-- over central LA (317,000 requests) takes ~0.75-1 s unfiltered and ~0.1-0.15 s with status=open.
 WITH picked AS (
     SELECT r.service_code, r.requested_at,
            ST_X(r.location_3857) AS mx, ST_Y(r.location_3857) AS my
