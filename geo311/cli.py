@@ -309,12 +309,10 @@ def geocode_command(source: str, target: str, column: str | None, lon_column: st
 def setup_command() -> None:
     """First-run setup used by `make run`: database up, schema, and every dataset not yet loaded."""
     from geo311.first_load import load_missing_reference
-
-    from geo311.sessions import ensure_stored_secret
+    from geo311.sessions import keep_secret_for_workers
 
     _db_up()
-    if not current_app.config.get("SECRET_KEY"):
-        ensure_stored_secret(Path(current_app.config["VAR_DIR"]))
+    keep_secret_for_workers(current_app)
     loaded = load_missing_reference(get_engine(), current_app.config, echo=click.echo)
     click.echo("reference data: " + (f"loaded {loaded} dataset(s)" if loaded else "already loaded"))
     from geo311.first_load import load_missing_requests

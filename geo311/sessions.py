@@ -57,6 +57,7 @@ def init_app(app: Flask) -> None:
         app.config["SECRET_KEY"] = _stored_secret(Path(app.config["VAR_DIR"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.config["SECRET_KEY_EPHEMERAL"] = True  # `geo311 setup` then stores one for the workers
         if not app.testing:
             app.logger.warning(
                 "SECRET_KEY is not set: using a random key for this process only, so sessions "
@@ -81,6 +82,17 @@ def ensure_stored_secret(var_dir: Path) -> Path:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(32))
     return path
+
+
+def keep_secret_for_workers(app: Flask) -> Path | None:
+    """Store a session secret in ``VAR_DIR`` when none was set or stored (``geo311 setup``), so
+    the gunicorn workers started next share it; an operator's ``GEO311_SECRET_KEY`` is left alone.
+
+    :returns: the stored file, or None when a key was configured.
+    """
+    if not app.config.get("SECRET_KEY_EPHEMERAL"):
+        return None
+    return ensure_stored_secret(Path(app.config["VAR_DIR"]))
 
 
 def _stored_secret(var_dir: Path) -> str | None:
