@@ -121,7 +121,7 @@ class AreaIndex:
         self._chosen_cache: dict[tuple[date, tuple[str, ...] | None], tuple] = {}
 
     def _tree_per_set(self) -> dict[int, tuple[shapely.STRtree, int]]:
-        """An STRtree per set over its parts, with its first part (_PARTS_SQL orders by set)."""
+        """An STRtree per set over its parts, with its first part (_CONTENT_SQL orders by set)."""
         set_ids, starts = np.unique(self._part_set, return_index=True)
         ends = list(starts[1:]) + [len(self._part_set)] if len(starts) else []
         return {int(set_id): (shapely.STRtree(self._geoms[start:end]), int(start))
