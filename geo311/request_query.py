@@ -30,6 +30,8 @@ __all__ = [
     "RequestFilter",
     "FeaturePage",
     "parse_request_filter",
+    "checked_statuses",
+    "parse_area",
     "parse_moment",
     "filter_clauses",
     "feature_json",
@@ -82,15 +84,7 @@ def parse_request_filter(args: Mapping[str, Any]) -> RequestFilter:
     :param args: the query string (``request.args``) or any mapping of strings.
     :raises BadRequest: naming the parameter.
     """
-    statuses = _list(args, "status")
-    wrong = [s for s in statuses if s not in REQUEST_STATUSES]
-    if wrong:
-        raise BadRequest(f"parameter 'status' must be one of {', '.join(REQUEST_STATUSES)}, "
-                         f"got {wrong[0][:40]!r}")
-    area_type = (args.get("area_type") or "").strip().upper()
-    area_code = (args.get("area_code") or "").strip()
-    if bool(area_type) != bool(area_code):
-        raise BadRequest("parameters 'area_type' and 'area_code' go together")
+    statuses = checked_statuses(_list(args, "status"))
     start = parse_moment(args.get("start"), "start")
     end = parse_moment(args.get("end"), "end", end_of_day=True)
     if start and end and start >= end:
@@ -99,12 +93,32 @@ def parse_request_filter(args: Mapping[str, Any]) -> RequestFilter:
         service_codes=_list(args, "service_code"),
         statuses=statuses,
         departments=tuple(d.upper() for d in _list(args, "department")),
-        area=(area_type, area_code) if area_type else None,
+        area=parse_area(args),
         start=start,
         end=end,
         bbox=parse_bbox(args.get("bbox")),
         updated_after=parse_moment(args.get("updated_after"), "updated_after"),
     )
+
+
+def checked_statuses(statuses: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``status`` values, each one of :data:`REQUEST_STATUSES` (else a 400 naming it)."""
+    wrong = [s for s in statuses if s not in REQUEST_STATUSES]
+    if wrong:
+        raise BadRequest(f"parameter 'status' must be one of {', '.join(REQUEST_STATUSES)}, "
+                         f"got {wrong[0][:40]!r}")
+    return statuses
+
+
+def parse_area(args: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``area_type`` (upper-cased) and ``area_code`` as a pair, or None; one without the other
+    is a 400."""
+    area_type = (args.get("area_type") or "").strip().upper()
+    area_code = (args.get("area_code") or "").strip()
+    if bool(area_type) != bool(area_code):
+        raise BadRequest("parameters 'area_type' and 'area_code' go together "
+                         "(e.g. area_type=CD&area_code=10)")
+    return (area_type, area_code) if area_type else None
 
 
 def parse_moment(value: str | None, name: str, *, end_of_day: bool = False) -> datetime | None:

@@ -23,7 +23,7 @@ from geo311.boundaries import today_in_la
 from geo311.db import driver_cursor, load_driver_sql, load_sql
 from geo311.errors import BadRequest, NotFound
 from geo311.geometry import parse_date
-from geo311.models import REQUEST_STATUSES
+from geo311.request_query import checked_statuses, parse_area
 
 __all__ = [
     "LAYERS",
@@ -155,21 +155,13 @@ def parse_tile_filters(args: Mapping[str, str]) -> TileFilters:
     :param args: the query string (``request.args``) or any mapping of strings.
     :raises BadRequest: an unknown status, a bad area or age, or too many values.
     """
-    statuses = _list(args, "status")
-    wrong = [s for s in statuses if s not in REQUEST_STATUSES]
-    if wrong:
-        raise BadRequest(f"parameter 'status' must be among {', '.join(REQUEST_STATUSES)}, "
-                         f"got {wrong[0][:40]!r}")
-    area_type = (args.get("area_type") or "").strip().upper()
-    area_code = (args.get("area_code") or "").strip()
-    if bool(area_type) != bool(area_code):
-        raise BadRequest("parameters 'area_type' and 'area_code' go together "
-                         "(e.g. area_type=CD&area_code=10)")
-    if area_type and not _AREA_TYPE.fullmatch(area_type):
+    statuses = checked_statuses(_list(args, "status"))
+    area = parse_area(args)
+    if area and not _AREA_TYPE.fullmatch(area[0]):
         raise BadRequest(f"parameter 'area_type' must be an area type code such as CD or NC, "
-                         f"got {area_type[:40]!r}")
-    if area_code and not _AREA_CODE.fullmatch(area_code):
-        raise BadRequest(f"parameter 'area_code' is not an area code: {area_code[:40]!r}")
+                         f"got {area[0][:40]!r}")
+    if area and not _AREA_CODE.fullmatch(area[1]):
+        raise BadRequest(f"parameter 'area_code' is not an area code: {area[1][:40]!r}")
     min_age, max_age = _age(args, "min_age_days"), _age(args, "max_age_days")
     if min_age is not None and max_age is not None and min_age > max_age:
         raise BadRequest("parameter 'min_age_days' is more than 'max_age_days'")
@@ -180,7 +172,7 @@ def parse_tile_filters(args: Mapping[str, str]) -> TileFilters:
         service_codes=_list(args, "service_code"),
         statuses=statuses,
         departments=tuple(d.upper() for d in _list(args, "department")),
-        area=(area_type, area_code) if area_type else None,
+        area=area,
         min_age_days=min_age,
         max_age_days=max_age,
     )
