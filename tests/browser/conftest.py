@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -91,20 +92,30 @@ def artifacts() -> Path:
 DISPATCHER = ("dispatch-test", "correct horse battery staple")
 
 
-@pytest.fixture(scope="session")
-def dispatcher_account(la_db_url: str) -> tuple[str, str]:
-    """A dispatcher login in the LA test database (the dispatcher page is staff only)."""
+def _run_cli(la_db_url: str, args: list[str], stdin: str | None = None) -> None:
+    """Run one ``geo311`` command against the LA test database; it must succeed."""
     from geo311 import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": la_db_url})
-    result = app.test_cli_runner().invoke(
-        args=["users", "add", DISPATCHER[0], "--role", "dispatcher", "--password-stdin"],
-        input=DISPATCHER[1] + "\n")
+    result = app.test_cli_runner().invoke(args=args, input=stdin)
     engine = app.extensions.pop("geo311_engine", None)
     if engine is not None:
         engine.dispose()
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="session")
+def dispatcher_account(la_db_url: str) -> tuple[str, str]:
+    """A dispatcher login in the LA test database (the dispatcher page is staff only)."""
+    _run_cli(la_db_url, ["users", "add", DISPATCHER[0], "--role", "dispatcher", "--password-stdin"],
+             stdin=DISPATCHER[1] + "\n")
     return DISPATCHER
+
+
+@pytest.fixture(scope="session")
+def request_catalogue(la_db_url: str) -> None:
+    """The request types in the LA test database (the reference load does not sync them)."""
+    _run_cli(la_db_url, ["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
 
 
 @pytest.fixture

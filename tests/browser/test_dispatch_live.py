@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("request_catalogue")]
 
-ROOT = Path(__file__).resolve().parents[2]
 #: On Lankershim Blvd, North Hollywood: inside the City and away from the other browser and tile
 #: tests' pins (Koreatown), so their counts and tiles are not touched.
 NOHO_PIN = (-118.3790, 34.1680)
@@ -27,20 +25,6 @@ MARKER_AT_JS = """([lat, lon]) => {
   });
   return found;
 }"""
-
-
-@pytest.fixture(scope="module", autouse=True)
-def catalogue(la_db_url: str) -> None:
-    """The request types in the LA test database (the reference load does not sync them)."""
-    from geo311 import create_app
-
-    app = create_app({"TESTING": True, "DATABASE_URL": la_db_url})
-    result = app.test_cli_runner().invoke(
-        args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
-    engine = app.extensions.pop("geo311_engine", None)
-    if engine is not None:
-        engine.dispose()
-    assert result.exit_code == 0, result.output
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("request_catalogue")]
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "static" / "vendor" / "axe-core" / "axe.min.js"
@@ -18,20 +18,6 @@ KOREATOWN_PIN = (-118.2925, 34.0670)
 #: A block away, on S Berendo St (for the English run, so the two runs' requests stay apart).
 BERENDO_PIN = (-118.2940, 34.0690)
 TRACK_URL = re.compile(r".*/requests/(\d+)\?lang=(en|es)$")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def catalogue(la_db_url: str) -> None:
-    """The request types in the LA test database (the reference load does not sync them)."""
-    from geo311 import create_app
-
-    app = create_app({"TESTING": True, "DATABASE_URL": la_db_url})
-    result = app.test_cli_runner().invoke(
-        args=["catalogue", "sync", "--dir", str(ROOT / "data" / "catalogue")])
-    engine = app.extensions.pop("geo311_engine", None)
-    if engine is not None:
-        engine.dispose()
-    assert result.exit_code == 0, result.output
 
 
 def _click_map_at(page, lon: float, lat: float) -> None:
