@@ -88,19 +88,26 @@ def test_direction_word_in_the_name_reads_as_the_direction(conn):
     assert best.address is not None and best.address.street == "S VENICE BLVD"
 
 
+def add_crossing_streets(conn, avenue: str, street: str, corner_lat: float,
+                         south_of_corner_m: tuple[int, ...], west_m: tuple[int, ...]) -> None:
+    """Known addresses of N <avenue> AVE (600 m west, running south from the corner) and
+    W <street> ST (on ``corner_lat``), odd and even sides 8 m either side of each centreline,
+    balanced so the lines drawn through them are unbiased."""
+    for i, (north_m, side) in enumerate(zip(south_of_corner_m, (-8, 8, 0, 8, -8), strict=True)):
+        add_point(conn, 9000 + 10 * i, "N", avenue, "AVE", lon_at(600 + side),
+                  corner_lat - north_m / M_PER_DEG_LAT)
+    for i, (far_m, side) in enumerate(zip(west_m, (-8, 8, 8, -8), strict=True)):
+        add_point(conn, 2000 + 10 * i, "W", street, "ST", lon_at(far_m),
+                  corner_lat + side / M_PER_DEG_LAT)
+    refresh_street_names(conn)
+
+
 def test_crossing_far_from_any_known_corner_address_continues_both_streets_lines(conn):
     """N EPSILON AVE runs north-south at 600 m west, W ZETA ST east-west at LAT + 0.02; their
     nearest known addresses are 500 m apart, so the corner comes from the two address lines."""
     zeta_lat = LAT + 0.02
-    # Odd and even sides 8 m either side of the centreline, balanced so the lines are unbiased.
-    norths, sides = (500, 560, 620, 700, 780), (-8, 8, 0, 8, -8)
-    for i, (north_m, side) in enumerate(zip(norths, sides, strict=True)):
-        add_point(conn, 9000 + 10 * i, "N", "EPSILON", "AVE", lon_at(600 + side),
-                  zeta_lat - north_m / M_PER_DEG_LAT)
-    for i, (west_m, side) in enumerate(zip((1100, 1180, 1250, 1330), (-8, 8, 8, -8), strict=True)):
-        add_point(conn, 2000 + 10 * i, "W", "ZETA", "ST", lon_at(west_m),
-                  zeta_lat + side / M_PER_DEG_LAT)
-    refresh_street_names(conn)
+    add_crossing_streets(conn, "EPSILON", "ZETA", zeta_lat, (500, 560, 620, 700, 780),
+                         (1100, 1180, 1250, 1330))
     best = geocode_parsed(conn, parse_query("EPSILON AVE AT ZETA ST"))[0]
     assert best.precision == "intersection"
     assert "crossing_of_address_lines" in best.reasons
@@ -181,14 +188,7 @@ def test_crossing_near_known_addresses_is_the_corner_not_their_midpoint(conn):
     """The closest known addresses of N NU AVE and W XI ST are 60 m and 80 m from their corner:
     their midpoint is 50 m off it; the streets' address lines cross at the corner."""
     xi_lat = LAT + 0.07
-    norths, sides = (60, 120, 180, 240, 300), (-8, 8, 0, 8, -8)
-    for i, (north_m, side) in enumerate(zip(norths, sides, strict=True)):
-        add_point(conn, 9000 + 10 * i, "N", "NU", "AVE", lon_at(600 + side),
-                  xi_lat - north_m / M_PER_DEG_LAT)
-    for i, (west_m, side) in enumerate(zip((680, 760, 840, 920), (-8, 8, 8, -8), strict=True)):
-        add_point(conn, 2000 + 10 * i, "W", "XI", "ST", lon_at(west_m),
-                  xi_lat + side / M_PER_DEG_LAT)
-    refresh_street_names(conn)
+    add_crossing_streets(conn, "NU", "XI", xi_lat, (60, 120, 180, 240, 300), (680, 760, 840, 920))
     best = geocode_parsed(conn, parse_query("NU AVE AT XI ST"))[0]
     assert "crossing_of_address_lines" in best.reasons
     assert metres(best, lon_at(600), xi_lat) < 10
