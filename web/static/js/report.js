@@ -6,7 +6,8 @@
 (function () {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("page-config").textContent);
+  var config = geo311Page.config;
+  var el = geo311Page.el;
   var t = config.strings;
   var lang = config.lang;
   var section = document.getElementById("report");
@@ -28,13 +29,6 @@
   var typeTimer = null;
   var typeSequence = 0;
   var duplicateSequence = 0;
-
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_m, name) { return String(values[name]); });

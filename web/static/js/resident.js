@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  var config = JSON.parse(document.getElementById("page-config").textContent);
+  var config = geo311Page.config;
+  var el = geo311Page.el;
   var t = config.strings;
   var lang = config.lang;
   var answerBody = document.getElementById("answer-body");
@@ -112,13 +113,6 @@
   }
 
   // ------------------------------------------------------------------ answer in words
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) { node.setAttribute(key, attrs[key]); });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
   function showMessage(text, kind) {
     answerBody.replaceChildren(el("p", { "class": kind === "error" ? "error" : "answer-text" }, text));
   }
