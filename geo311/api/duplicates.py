@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from geo311.api.params import lon_lat_args
 from geo311.db import get_conn
@@ -17,18 +17,11 @@ from geo311.duplicate_suggestions import (
 from geo311.errors import BadRequest
 from geo311.type_chooser import choose_types
 
-__all__ = ["blueprint", "register", "OPENAPI_OPERATIONS"]
+__all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
 blueprint = Blueprint("duplicates", __name__)
 _LIMIT_MAX = 50
 
-
-def register(app: Flask) -> None:
-    """Register this blueprint under /api/v1 and describe its routes in the OpenAPI document."""
-    from geo311.openapi import OPERATIONS
-
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    OPERATIONS.update(OPENAPI_OPERATIONS)
 
 
 @blueprint.get("/service-types")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Engine
 
 from geo311.db import database_url
@@ -17,17 +17,10 @@ from geo311.events import (
     stream_events,
 )
 
-__all__ = ["blueprint", "register", "OPENAPI_OPERATIONS"]
+__all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
 blueprint = Blueprint("events", __name__)
 
-
-def register(app: Flask) -> None:
-    """Register this blueprint under /api/v1 and describe its route in the OpenAPI document."""
-    from geo311.openapi import OPERATIONS
-
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    OPERATIONS.update(OPENAPI_OPERATIONS)
 
 
 @blueprint.get("/events")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo311.db import get_conn
 from geo311.errors import BadRequest
 from geo311.hotspots import find_hotspots, params_from_config
 from geo311.request_query import parse_request_filter
 
-__all__ = ["blueprint", "PARAMETERS", "OPENAPI_OPERATIONS", "register"]
+__all__ = ["blueprint", "PARAMETERS", "OPENAPI_OPERATIONS"]
 
 blueprint = Blueprint("hotspots", __name__)
 
@@ -19,13 +19,6 @@ blueprint = Blueprint("hotspots", __name__)
 PARAMETERS = {"eps_m": float, "min_points": int, "cell_m": float, "weeks": int, "min_z": float,
               "limit": int}
 
-
-def register(app: Flask) -> None:
-    """Register this blueprint under /api/v1 and describe its route in the OpenAPI document."""
-    from geo311.openapi import OPERATIONS
-
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    OPERATIONS.update(OPENAPI_OPERATIONS)
 
 
 @blueprint.get("/hotspots")

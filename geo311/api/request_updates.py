@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from geo311.auth import check_department, current_principal, require_role
 from geo311.db import get_conn, get_engine
@@ -20,17 +20,10 @@ from geo311.request_updates import (
     request_history,
 )
 
-__all__ = ["blueprint", "register", "OPENAPI_OPERATIONS"]
+__all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
 blueprint = Blueprint("request_updates", __name__)
 
-
-def register(app: Flask) -> None:
-    """Register this blueprint under /api/v1 and describe its routes in the OpenAPI document."""
-    from geo311.openapi import OPERATIONS
-
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    OPERATIONS.update(OPENAPI_OPERATIONS)
 
 
 @blueprint.errorhandler(StaleVersion)

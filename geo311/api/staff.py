@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo311.audit import events_csv, list_events, record_event
 from geo311.auth import check_password, current_principal, issue_token, require_role
@@ -13,17 +13,10 @@ from geo311.db import get_conn, get_engine
 from geo311.errors import BadRequest, Unauthorized
 from geo311.models import STAFF_ROLES
 
-__all__ = ["blueprint", "OPENAPI_OPERATIONS", "register"]
+__all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
 blueprint = Blueprint("staff", __name__)
 
-
-def register(app: Flask) -> None:
-    """Register this blueprint under /api/v1 and describe its routes in the OpenAPI document."""
-    from geo311.openapi import OPERATIONS
-
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    OPERATIONS.update(OPENAPI_OPERATIONS)
 
 
 @blueprint.post("/auth/login")

@@ -5,24 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from geo311.db import get_conn
 from geo311.request_tracking import count_followers, follow_request, public_history
 from geo311.service_requests import get_request, get_request_feature
 
-__all__ = ["blueprint", "register", "OPENAPI_OPERATIONS"]
+__all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
 blueprint = Blueprint("tracking", __name__)
 _GEOJSON = "application/geo+json"
 
-
-def register(app: Flask) -> None:
-    """Register this blueprint under /api/v1 and describe its routes in the OpenAPI document."""
-    from geo311.openapi import OPERATIONS
-
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    OPERATIONS.update(OPENAPI_OPERATIONS)
 
 
 @blueprint.post("/requests/<int:request_id>/followers")
