@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -29,6 +30,12 @@ from geo311.boundaries import AreaHit, areas_at_points
 from geo311.catalogue import myla311_name_map, owner_department_map
 from geo311.db import load_sql
 from geo311.events import record_import
+from geo311.import_indexes import (
+    drop_secondary,
+    estimate_rows,
+    rebuild_secondary,
+    should_rebuild,
+)
 from geo311.ingest import progress
 from geo311.models import RequestImport, ServiceType
 from geo311.myla311 import LA_TZ, MyLA311Record, RejectedRow, iter_records
@@ -115,6 +122,10 @@ class ImportReport:
     seconds: float = 0.0
     #: Wall time of the COPY + upsert statements (on the worker thread, overlapping the reading).
     database_seconds: float = 0.0
+    #: Whether the secondary indexes and foreign keys were dropped and rebuilt around the load
+    #: (:mod:`geo311.import_indexes`), and the seconds the drop and rebuild took.
+    rebuilt_indexes: bool = False
+    index_seconds: float = 0.0
     import_id: int | None = None
 
     def reject(self, file: str, line: int, reason: str) -> None:
@@ -148,7 +159,10 @@ class ImportReport:
         ]
         if self.seconds:
             out.append(f"  database work (COPY, districts, upsert) {self.database_seconds:.1f}s, "
-                       "overlapping the reading")
+                       "overlapping the reading"
+                       + (f"; secondary indexes and foreign keys dropped and rebuilt in "
+                          f"{self.index_seconds:.1f}s (load as large as the table)"
+                          if self.rebuilt_indexes else ""))
         share = self.agreement()
         if self.cd_total:
             out.append(f"  districts at each record's date vs the City's labels: CD "
@@ -206,7 +220,8 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
                     as_of: date | None = None, rejects_out: TextIO | None = None,
                     batch_rows: int = BATCH_ROWS,
                     area_types: Sequence[str] | None = DEFAULT_AREA_TYPES,
-                    show_progress: bool = True) -> ImportReport:
+                    show_progress: bool = True,
+                    rebuild_indexes: bool | None = None) -> ImportReport:
     """Import MyLA311 export files inside the caller's transaction (the caller commits or not).
 
     :param conn: connection in a transaction; the catalogue must be synced.
@@ -217,6 +232,11 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
     :param batch_rows: records per statement.
     :param area_types: boundary types stored in ``areas`` (default :data:`DEFAULT_AREA_TYPES`;
         None for every loaded type).
+    :param rebuild_indexes: drop the request tables' secondary indexes and foreign keys for
+        the load and rebuild them after (True), keep them (False), or decide by
+        :func:`geo311.import_indexes.should_rebuild` (None: a load at least as large as the
+        table, 20,000 rows or more). Rebuilding locks the request tables until the end of
+        the transaction.
     :returns: the report (counts as written inside the transaction).
     :raises ValueError: a file whose header is no MyLA311 layout.
     """
@@ -226,6 +246,9 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
         insert(RequestImport).values(files=report.files).returning(
             RequestImport.id)).scalar_one()
     report.import_id = import_id
+    if rebuild_indexes is None:
+        rebuild_indexes = should_rebuild(conn, estimate_rows(paths))
+    dropped = drop_secondary(conn) if rebuild_indexes else None
     conn.execute(text(_STAGE_DDL))
     statement = _upsert_statement()
     writer = csv.writer(rejects_out) if rejects_out is not None else None
@@ -241,6 +264,9 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
                                   report)
         if pending is not None:
             pending.result()
+    if dropped is not None:
+        report.rebuilt_indexes = True
+        report.index_seconds = dropped.seconds_dropping + rebuild_secondary(conn, dropped)
     report.unchanged = report.staged - report.inserted - report.updated
     report.seconds = time.perf_counter() - started
     conn.execute(
@@ -256,8 +282,11 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
 def run_import(engine: Engine, paths: Sequence[str | Path], *, commit: bool,
                as_of: date | None = None, rejects_path: str | Path | None = None,
                echo: Callable[[str], None] = print, show_progress: bool = True,
-               area_types: Sequence[str] | None = DEFAULT_AREA_TYPES) -> ImportReport:
+               area_types: Sequence[str] | None = DEFAULT_AREA_TYPES,
+               rebuild_indexes: bool | None = None) -> ImportReport:
     """Run one import in its own transaction, commit only with ``commit``, print the report.
+
+    ``rebuild_indexes`` is passed to :func:`import_requests` (None: decided by the load's size).
 
     :raises ValueError: the catalogue is not in the database, or a file is not MyLA311.
     """
@@ -269,7 +298,8 @@ def run_import(engine: Engine, paths: Sequence[str | Path], *, commit: bool,
                     raise ValueError("the service catalogue is empty: run `geo311 catalogue "
                                      "sync` first")
                 report = import_requests(conn, paths, as_of=as_of, rejects_out=handle,
-                                         show_progress=show_progress, area_types=area_types)
+                                         show_progress=show_progress, area_types=area_types,
+                                         rebuild_indexes=rebuild_indexes)
                 if commit:
                     report.committed = True
                 else:
@@ -362,7 +392,7 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
             sql.SQL(", ").join(sql.Identifier(c) for c in _STAGE_COLUMNS))
         with cursor.copy(copy_sql) as copy:
             for seq, (row, hits) in enumerate(zip(batch, areas, strict=True), start=1):
-                copy.write_row((seq, *row, _areas_json(hits)))
+                copy.write_row((seq, *row, _areas_json(tuple(hits))))
     counts = conn.execute(statement, {"import_id": import_id}).one()
     report.staged += counts.distinct_rows
     report.inserted += counts.inserted
@@ -375,8 +405,13 @@ def _write_batch(conn: Connection, statement: Any, batch: list[tuple], import_id
     report.database_seconds += time.perf_counter() - started
 
 
-def _areas_json(hits: Sequence[AreaHit]) -> str:
-    """The stored ``areas`` list: one object per area, in (type, code) order."""
+@lru_cache(maxsize=8192)
+def _areas_json(hits: tuple[AreaHit, ...]) -> str:
+    """The stored ``areas`` list: one object per area, in (type, code) order.
+
+    Cached: a city has a few thousand CD x NC x vintage combinations, and building the JSON of
+    each record anew was a fifth of the Python work of an import.
+    """
     return json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False)
 
 
@@ -442,9 +477,14 @@ def _format_name(record: MyLA311Record) -> str:
               help="Write every rejected row (file, line, reason, raw) to this CSV file.")
 @click.option("--area-types", default=",".join(DEFAULT_AREA_TYPES), show_default=True,
               help="Boundary types to store in each record's areas, comma separated, or 'all'.")
+@click.option("--indexes", "indexes", type=click.Choice(["auto", "rebuild", "keep"]),
+              default="auto", show_default=True,
+              help="Drop the request tables' secondary indexes and foreign keys for the load and "
+                   "rebuild them after (locks the tables until the load commits); auto: when "
+                   "the load is at least as large as the table and 20,000 rows or more.")
 @with_appcontext
 def load_requests_command(files: tuple[str, ...], commit: bool, as_of: str | None,
-                          rejects_path: str | None, area_types: str) -> None:
+                          rejects_path: str | None, area_types: str, indexes: str) -> None:
     """Import MyLA311 request exports (every City/HfLA format), upserting by SRNumber."""
     from geo311.db import get_engine
 
@@ -456,6 +496,7 @@ def load_requests_command(files: tuple[str, ...], commit: bool, as_of: str | Non
         types = None if area_types.strip().lower() == "all" else [
             t.strip().upper() for t in area_types.split(",") if t.strip()]
         run_import(get_engine(), files, commit=commit, as_of=day, rejects_path=rejects_path,
-                   echo=click.echo, area_types=types)
+                   echo=click.echo, area_types=types,
+                   rebuild_indexes={"auto": None, "rebuild": True, "keep": False}[indexes])
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -212,3 +212,109 @@ def test_a_snapshot_never_reopens_a_full_record_and_a_full_record_replaces_a_sna
     assert run(str(closed_csv), "--commit").exit_code == 0
     status, year, month, lat = state()
     assert (status, year, month) == ("closed", 2018, 1) and lat == 34.03  # raw pin kept
+
+
+_SCHEMA_STATE = text("""
+SELECT 'index ' || pg_get_indexdef(indexrelid) FROM pg_index
+WHERE indrelid IN ('service_request'::regclass, 'request_status_history'::regclass)
+UNION ALL
+SELECT 'constraint ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid IN ('service_request'::regclass, 'request_status_history'::regclass)
+UNION ALL
+SELECT 'trigger ' || tgname || ' ' || CAST(tgenabled AS text) FROM pg_trigger
+WHERE tgrelid IN ('service_request'::regclass, 'request_status_history'::regclass)
+  AND NOT tgisinternal
+""")
+
+
+def _schema_state(app) -> set[str]:
+    with app.app_context(), get_engine().connect() as conn:
+        return set(conn.execute(_SCHEMA_STATE).scalars())
+
+
+def _stored(app) -> list[tuple]:
+    with app.app_context(), get_engine().connect() as conn:
+        requests = conn.execute(text(
+            "SELECT external_id, service_code, status, close_reason, department, areas, "
+            "external, import_hash, requested_at, closed_at, ST_AsText(location) "
+            "FROM service_request ORDER BY external_id")).all()
+        history = conn.execute(text(
+            "SELECT r.external_id, h.at, h.from_status, h.to_status, h.reason, h.note "
+            "FROM request_status_history h JOIN service_request r ON r.id = h.request_id "
+            "ORDER BY 1, 2, 4")).all()
+    return [tuple(r) for r in requests] + [tuple(h) for h in history]
+
+
+def test_rebuild_path_writes_the_same_rows_and_restores_every_index_and_key(import_app, run):
+    files = [str(SAMPLES / "myla311_2020_sample_300.csv"),
+             str(SAMPLES / "myla311_2022_09_hfla_api_300.csv")]
+    before = _schema_state(import_app)
+    assert run(*files, "--commit", "--indexes", "keep").exit_code == 0
+    kept = _stored(import_app)
+    with import_app.app_context(), get_engine().begin() as conn:
+        conn.execute(text("TRUNCATE service_request, request_status_history CASCADE"))
+    result = run(*files, "--commit", "--indexes", "rebuild")
+    assert result.exit_code == 0, result.output
+    assert "dropped and rebuilt" in result.output
+    assert _stored(import_app) == kept
+    assert _schema_state(import_app) == before
+    # A re-import through the rebuild path still upserts: nothing new, nothing duplicated.
+    again = run(*files, "--commit", "--indexes", "rebuild")
+    assert "0 new" in again.output and "600 unchanged" in again.output, again.output
+    assert _stored(import_app) == kept
+
+
+def test_rebuild_path_dry_run_and_failure_leave_the_schema_whole(import_app, run, tmp_path):
+    before = _schema_state(import_app)
+    dry = run(str(SAMPLES / "myla311_2020_sample_300.csv"), "--indexes", "rebuild")
+    assert dry.exit_code == 0 and "dry run" in dry.output, dry.output
+    assert _count(import_app) == 0 and _schema_state(import_app) == before
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    failed = run(str(SAMPLES / "myla311_2020_sample_300.csv"), str(other), "--commit",
+                 "--indexes", "rebuild")
+    assert failed.exit_code != 0 and "unrecognised MyLA311 header" in failed.output
+    assert _count(import_app) == 0 and _schema_state(import_app) == before
+
+
+def test_rebuild_path_fires_statement_triggers_on_service_request(import_app, run):
+    """Summaries kept by triggers (the tile cells) stay right: no trigger is disabled."""
+    with import_app.app_context(), get_engine().begin() as conn:
+        conn.execute(text("""
+            CREATE TABLE test_inserted_count (n bigint NOT NULL);
+            CREATE FUNCTION test_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN INSERT INTO test_inserted_count SELECT count(*) FROM new_rows; RETURN NULL;
+            END $$;
+            CREATE TRIGGER test_count_inserted AFTER INSERT ON service_request
+            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+            EXECUTE FUNCTION test_count_inserted();
+        """))
+    try:
+        assert run(str(SAMPLES / "myla311_2020_sample_300.csv"), "--commit",
+                   "--indexes", "rebuild").exit_code == 0
+        with import_app.app_context(), get_engine().connect() as conn:
+            counted = conn.execute(text("SELECT sum(n) FROM test_inserted_count")).scalar_one()
+        assert counted == _count(import_app) == 300
+    finally:
+        with import_app.app_context(), get_engine().begin() as conn:
+            conn.execute(text("DROP TRIGGER test_count_inserted ON service_request; "
+                              "DROP FUNCTION test_count_inserted(); "
+                              "DROP TABLE test_inserted_count"))
+
+
+def test_rebuild_rule_takes_large_loads_into_small_tables(import_app, run, tmp_path):
+    import gzip
+
+    from geo311.import_indexes import BYTES_PER_ROW, MIN_ROWS, estimate_rows, should_rebuild
+
+    packed = tmp_path / "rows.csv.gz"
+    packed.write_bytes(gzip.compress(b"x" * (BYTES_PER_ROW * 1000)))
+    assert estimate_rows([packed, packed]) == 2000  # uncompressed size, from the gzip trailer
+    assert run(str(SAMPLES / "myla311_2020_sample_300.csv"), "--commit").exit_code == 0
+    with import_app.app_context(), get_engine().connect() as conn:
+        assert should_rebuild(conn, MIN_ROWS)  # 300 rows in the table: rebuild
+        assert not should_rebuild(conn, MIN_ROWS - 1)  # too small a load to lock for
+        assert not should_rebuild(conn, 299) and not should_rebuild(conn, 0)
+    # A sample-sized load takes the ordinary path by itself.
+    result = run(str(SAMPLES / "myla311_2020_sample_300.csv"), "--commit")
+    assert "dropped and rebuilt" not in result.output
