@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from sqlalchemy import (
     Engine,
+    Table,
     Text,
     and_,
     cast,
@@ -34,13 +36,13 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from geo311.errors import BadRequest
-from geo311.models import EVENT_KINDS, REQUEST_STATUSES, RequestEvent, ServiceRequest
+from geo311.models import EVENT_KINDS, RequestEvent, ServiceRequest
+from geo311.request_query import RequestFilter, checked_statuses, filter_clauses, parse_area
 
 if TYPE_CHECKING:
     from geo311.request_updates import UpdateInput
@@ -76,7 +78,7 @@ MAX_TIMEOUT_S = 3600.0
 _BATCH = 500
 _LOCK_KEY = 3110007  # pg_advisory_xact_lock key that orders event ids by commit
 _SR = ServiceRequest.__table__
-_EV = RequestEvent.__table__
+_EV = typing.cast(Table, RequestEvent.__table__)
 _log = logging.getLogger(__name__)
 
 
@@ -89,6 +91,11 @@ class EventFilter:
     statuses: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     area: tuple[str, str] | None = None
+
+    def request_filter(self) -> RequestFilter:
+        """The part about the request (all but ``kinds``), for the outbox's copied columns."""
+        return RequestFilter(service_codes=self.service_codes, departments=self.departments,
+                             statuses=self.statuses, area=self.area)
 
 
 @dataclass(frozen=True)
@@ -187,21 +194,13 @@ def parse_event_filter(args: Mapping[str, Any]) -> EventFilter:
 
     :raises BadRequest: an unknown status or kind, or only one of area_type/area_code.
     """
-    statuses = _list(args, "status")
-    wrong = [s for s in statuses if s not in REQUEST_STATUSES]
-    if wrong:
-        raise BadRequest(f"parameter 'status' must be among {', '.join(REQUEST_STATUSES)}")
+    statuses = checked_statuses(_list(args, "status"))
     kinds = _list(args, "kind")
     if any(k not in EVENT_KINDS for k in kinds):
         raise BadRequest(f"parameter 'kind' must be among {', '.join(EVENT_KINDS)}")
-    area_type = (args.get("area_type") or "").strip().upper()
-    area_code = (args.get("area_code") or "").strip()
-    if bool(area_type) != bool(area_code):
-        raise BadRequest("send area_type and area_code together (e.g. area_type=CD&area_code=1)")
     return EventFilter(service_codes=_list(args, "service_code"),
                        departments=tuple(d.upper() for d in _list(args, "department")),
-                       statuses=statuses, kinds=kinds,
-                       area=(area_type, area_code) if area_type else None)
+                       statuses=statuses, kinds=kinds, area=parse_area(args))
 
 
 def read_events(conn: Connection, after: int, event_filter: EventFilter | None = None, *,
@@ -213,16 +212,7 @@ def read_events(conn: Connection, after: int, event_filter: EventFilter | None =
     f = event_filter or EventFilter()
     c = _EV.c
     clauses = [c.id > after]
-    wanted = []
-    if f.service_codes:
-        wanted.append(c.service_code.in_(f.service_codes))
-    if f.departments:
-        wanted.append(c.department.in_(f.departments))
-    if f.statuses:
-        wanted.append(c.status.in_(f.statuses))
-    if f.area:
-        area = [{"type": f.area[0], "code": f.area[1]}]
-        wanted.append(c.areas.op("@>")(cast(literal(json.dumps(area)), JSONB)))
+    wanted = filter_clauses(f.request_filter(), _EV)
     if wanted:
         clauses.append(or_(and_(*wanted), c.kind == "imported"))
     if f.kinds:

@@ -146,9 +146,14 @@ def parse_moment(value: str | None, name: str, *, end_of_day: bool = False) -> d
     return moment if moment.tzinfo else moment.replace(tzinfo=LA_TIME)
 
 
-def filter_clauses(f: RequestFilter) -> list[ColumnElement[bool]]:
-    """SQL conditions for a filter (only the ones it sets, so each query plans well)."""
-    c = _SR.c
+def filter_clauses(f: RequestFilter, table: Table = _SR) -> list[ColumnElement[bool]]:
+    """SQL conditions for a filter (only the ones it sets, so each query plans well).
+
+    :param table: ``service_request``, or a table that copies some of its columns under the same
+        names (the event outbox copies ``service_code``, ``department``, ``status`` and
+        ``areas``) for a filter that sets only those.
+    """
+    c = table.c
     clauses: list[ColumnElement[bool]] = []
     if f.ids:
         clauses.append(c.id.in_(f.ids))
