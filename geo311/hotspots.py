@@ -10,6 +10,9 @@ Two statistics, each from one hand-tuned statement:
   :func:`gi_star` turns them into z-scores. A high positive z is a cell whose neighbourhood has
   many more requests than the study grid's average; a negative z, fewer.
 
+Both count the same requests: ``sql/hotspot_requests.sql`` (the filters) is put in front of each
+as its first CTE by :func:`_statement`, so the filters are written once.
+
 Distances are metres in NAD83 / UTM zone 11N (EPSG:26911), true within a fraction of a percent
 across Los Angeles (Web Mercator would stretch them by ~21% at this latitude).
 """
@@ -21,12 +24,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME
-from geo311.db import load_sql
+from geo311.db import sql_source
 from geo311.errors import BadRequest
 from geo311.request_query import RequestFilter
 
@@ -230,7 +235,7 @@ def find_hotspots(conn: Connection, params: HotspotParams,
         cells whose z is at least ``params.min_z``, highest first.
     """
     binds = hotspot_sql_params(params, now)
-    grid_rows = conn.execute(load_sql("find_hotspots_grid"), binds).all()
+    grid_rows = conn.execute(_statement("find_hotspots_grid"), binds).all()
     z_by_cell: dict[tuple[int, int], float] = {}
     cells: list[GridCell] = []
     n_cells = total = 0
@@ -243,7 +248,7 @@ def find_hotspots(conn: Connection, params: HotspotParams,
                                   json.loads(row.cell_geojson)))
     cells.sort(key=lambda c: -c.gi_z)
     hotspots = []
-    for row in conn.execute(load_sql("find_hotspots"), binds):
+    for row in conn.execute(_statement("find_hotspots"), binds):
         street_m = float(row.street_m) if row.street_m else None
         cell = (math.floor(row.x_m / params.cell_m), math.floor(row.y_m / params.cell_m))
         z_here = z_by_cell.get(cell)
@@ -263,7 +268,8 @@ def find_hotspots(conn: Connection, params: HotspotParams,
 
 
 def hotspot_sql_params(params: HotspotParams, now: datetime | None = None) -> dict[str, Any]:
-    """The named binds of ``find_hotspots*.sql`` (and ``tile_hotspots.sql``) for ``params``."""
+    """The named binds of ``find_hotspots*.sql`` with ``hotspot_requests.sql`` (and of
+    ``tile_hotspots.sql``) for ``params``."""
     f = params.filters
     # The persistence window is whole weeks (Monday to Sunday, LA): the week holding the end and
     # the weeks - 1 before it, so "6 of the last 8 weeks" means calendar weeks.
@@ -313,3 +319,14 @@ def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
     low, high = bounds
     if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
         raise BadRequest(f"parameter '{name}' must be between {low:g} and {high:g}, got {value}")
+
+
+@cache
+def _statement(name: str) -> TextClause:
+    """``sql/<name>.sql`` (which opens ``WITH``) with ``sql/hotspot_requests.sql`` as its first
+    CTE, ``pts``."""
+    body = sql_source(name, strip_comments=True).lstrip()
+    if not body.startswith("WITH "):
+        raise ValueError(f"{name}.sql must open with WITH to take the pts CTE")
+    points = sql_source("hotspot_requests", strip_comments=True).strip()
+    return text(f"WITH pts AS (\n{points}\n),\n{body.removeprefix('WITH ')}")

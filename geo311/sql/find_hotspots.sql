@@ -1,41 +1,30 @@
 -- Density clusters of 311 requests: ST_ClusterDBSCAN per service type, in metres (UTM 11N).
--- Inputs: filters :service_codes, :statuses, :departments (text[] or NULL for any), :area (jsonb
---   array like [{"type":"CD","code":"10"}] or NULL), :start, :end (timestamptz or NULL, end
---   exclusive); :eps_codes text[] + :eps_values float8[] (per-type distance, metres) with
+-- Inputs: the filters of hotspot_requests.sql (:service_codes, :statuses, :departments, :area,
+--   :start, :end); :eps_codes text[] + :eps_values float8[] (per-type distance, metres) with
 --   :default_eps_m for the rest; :min_points; :weeks_since (timestamptz: start of the persistence
 --   window); :limit.
 -- Output: one row per cluster, largest first: type, counts, dates, distinct active weeks, the
 --   centroid (lon/lat and UTM x/y), radius, zone (hull grown by eps/2) as GeoJSON, street metres
 --   inside the zone (NULL when no street is there).
--- Relies on: GiST on service_request.location (via ix_service_request_type_requested for type
---   and date filters), GiST on street_segment.geom.
+-- Relies on: the indexes of hotspot_requests.sql, GiST on street_segment.geom.
+-- Not run alone: pts (the filtered requests) is hotspot_requests.sql, put in front of this
+-- statement as its first CTE by geo311.hotspots.
 -- ST_ClusterDBSCAN reads eps once per window partition; partitions are per service type and eps
 -- is constant inside one, so each type gets its own distance.
 WITH eps AS (
     SELECT code, eps_m
     FROM unnest(CAST(:eps_codes AS text[]), CAST(:eps_values AS float8[])) AS t(code, eps_m)
 ),
-pts AS (
-    SELECT r.id, r.service_code, r.status, r.requested_at,
-           ST_Transform(r.location, 26911) AS geom,
-           COALESCE(e.eps_m, CAST(:default_eps_m AS float8)) AS eps_m
-    FROM service_request r
-    LEFT JOIN eps e ON e.code = r.service_code
-    WHERE r.location IS NOT NULL
-      AND (CAST(:service_codes AS text[]) IS NULL
-           OR r.service_code = ANY(CAST(:service_codes AS text[])))
-      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:departments AS text[]) IS NULL
-           OR r.department = ANY(CAST(:departments AS text[])))
-      AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
-      AND (CAST(:start AS timestamptz) IS NULL OR r.requested_at >= CAST(:start AS timestamptz))
-      AND (CAST(:end AS timestamptz) IS NULL OR r.requested_at < CAST(:end AS timestamptz))
+sized AS (
+    SELECT p.*, COALESCE(e.eps_m, CAST(:default_eps_m AS float8)) AS eps_m
+    FROM pts p
+    LEFT JOIN eps e ON e.code = p.service_code
 ),
 clustered AS (
-    SELECT p.*,
-           ST_ClusterDBSCAN(p.geom, eps => p.eps_m, minpoints => CAST(:min_points AS int))
-               OVER (PARTITION BY p.service_code) AS cid
-    FROM pts p
+    SELECT s.*,
+           ST_ClusterDBSCAN(s.geom, eps => s.eps_m, minpoints => CAST(:min_points AS int))
+               OVER (PARTITION BY s.service_code) AS cid
+    FROM sized s
 ),
 clusters AS (
     SELECT service_code, cid, count(*) AS n,

@@ -1,26 +1,15 @@
 -- Request counts on a square grid (UTM 11N metres) and each cell's 3x3 neighbourhood sum, the
 -- inputs of Getis-Ord Gi* (computed in geo311.hotspots.gi_star).
--- Inputs: the filters of find_hotspots.sql (:service_codes, :statuses, :departments, :area,
+-- Inputs: the filters of hotspot_requests.sql (:service_codes, :statuses, :departments, :area,
 --   :start, :end) and :cell_m (cell side, metres).
 -- Output: one row per non-empty cell: column i, row j, count, neighbourhood sum (the cell and its
 --   8 neighbours), the cell as GeoJSON; plus, on every row, the study grid's cell count (the
 --   bounding box of the matching requests grown by one cell) and the sum and sum of squares of
 --   the counts over it (empty cells add nothing to either).
--- Relies on: GiST on service_request.location; the neighbour join is a hash join on (i, j).
-WITH pts AS (
-    SELECT ST_Transform(r.location, 26911) AS geom
-    FROM service_request r
-    WHERE r.location IS NOT NULL
-      AND (CAST(:service_codes AS text[]) IS NULL
-           OR r.service_code = ANY(CAST(:service_codes AS text[])))
-      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:departments AS text[]) IS NULL
-           OR r.department = ANY(CAST(:departments AS text[])))
-      AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
-      AND (CAST(:start AS timestamptz) IS NULL OR r.requested_at >= CAST(:start AS timestamptz))
-      AND (CAST(:end AS timestamptz) IS NULL OR r.requested_at < CAST(:end AS timestamptz))
-),
-cells AS (
+-- Relies on: the indexes of hotspot_requests.sql; the neighbour join is a hash join on (i, j).
+-- Not run alone: pts (the filtered requests) is hotspot_requests.sql, put in front of this
+-- statement as its first CTE by geo311.hotspots.
+WITH cells AS (
     SELECT floor(ST_X(geom) / CAST(:cell_m AS float8))::int AS i,
            floor(ST_Y(geom) / CAST(:cell_m AS float8))::int AS j,
            count(*) AS n
