@@ -11,6 +11,14 @@ file by repeating a shipped sample with new SRNumbers, then times on that file:
 3. geopandas: ``pandas.read_csv`` + ``points_from_xy`` + ``GeoDataFrame.to_postgis``;
 4. ``geo311 load requests FILE --commit`` as a subprocess (reader, COPY, districts as of each
    record's date, upsert, history), twice the size too, to show its peak memory stays flat.
+   Both loads are at least as large as the table they go into, so both take the index-rebuild
+   path (``geo311.import_indexes``);
+5. an incremental load (a fifth of the size, new SRNumbers) into the table the two loads made,
+   with its indexes kept (``--indexes keep``): what a daily or monthly update costs per row.
+
+Each load's CPU is reported too, split between the CLI process and its PostgreSQL backend (read
+from ``/proc``, so it needs the server on this machine): on a shared machine the wall-clock rate
+moves with the other work, the CPU per row much less.
 
 Usage: ``.venv/bin/python scripts/bench_import.py [--rows 100000] [--keep]``; the server is
 ``GEO311_DATABASE_URL`` / ``DATABASE_URL`` or the private cluster (``geo311 db up``).
@@ -60,8 +68,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             big = Path(tmp) / f"myla311_{args.rows}.csv"
             double = Path(tmp) / f"myla311_{2 * args.rows}.csv"
+            small = Path(tmp) / f"myla311_{args.rows // 5}.csv"
             _repeat(args.sample, big, args.rows)
             _repeat(args.sample, double, 2 * args.rows, offset=50)
+            _repeat(args.sample, small, args.rows // 5, offset=5000)
             print(f"file: {args.rows:,} rows ({big.stat().st_size / 1e6:.0f} MB), "
                   f"repeating {args.sample.name} with new SRNumbers\n", flush=True)
             results = {
@@ -72,6 +82,7 @@ def main() -> None:
             ours, rss = _geo311(env, big)
             results["geo311 load requests --commit"] = ours
             _, rss_double = _geo311(env, double)
+            incremental, _ = _geo311(env, small, "--indexes", "keep")
     finally:
         if not args.keep:
             _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
@@ -85,6 +96,8 @@ def main() -> None:
     print(f"\ngeo311 / plain COPY:            {ours / plain:6.1%}   (target >= 50%)")
     print(f"geo311 / read + COPY:           {ours / reader:6.1%}")
     print(f"geo311 / geopandas to_postgis:  {ours / gpd_rate:6.2f}x  (target >= 10x)")
+    print(f"incremental load, indexes kept: {incremental:,.0f} rows/s "
+          f"({args.rows // 5:,} new rows into {3 * args.rows:,})")
     print(f"peak memory of the load: {rss / 1024:,.0f} MB at {args.rows:,} rows, "
           f"{rss_double / 1024:,.0f} MB at {2 * args.rows:,} rows")
 
@@ -182,34 +195,69 @@ def _to_postgis(url: str, path: Path) -> float:
     return len(frame) / seconds
 
 
-def _geo311(env: dict[str, str], path: Path) -> tuple[float, int]:
+def _geo311(env: dict[str, str], path: Path, *options: str) -> tuple[float, int]:
     """Run the CLI; returns (rows/s as it reports, peak RSS in KiB of that process).
 
     The peak is the process's own high-water mark (``VmHWM``), sampled while it runs: the
     ``ru_maxrss`` of a child counts the memory of this script at fork time (geopandas and the
     whole file read by the to_postgis baseline), whatever the load itself used.
     """
-    process = subprocess.Popen([GEO311, "load", "requests", str(path), "--commit"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    backends_before = _backend_cpu()
+    process = subprocess.Popen([GEO311, "load", "requests", str(path), "--commit", *options],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
     peak = [0]
-    sampler = threading.Thread(target=_sample_peak_rss, args=(process, peak), daemon=True)
+    backends: dict[int, float] = {}
+    done = threading.Event()
+    sampler = threading.Thread(target=_sample_peak_rss, args=(process, peak, backends, done),
+                               daemon=True)
     sampler.start()
     output = process.stdout.read() if process.stdout else ""
-    status = process.wait()
+    _, status, usage = os.wait4(process.pid, 0)  # its own CPU, not this script's
+    process.returncode = status = os.waitstatus_to_exitcode(status)
+    done.set()
     sampler.join()
+    # The last reading of each backend, taken at most 0.1 s before it ended (the CLI's backend
+    # exits with it, so it cannot be read after the wait).
+    backend_seconds = sum(seconds - backends_before.get(pid, 0.0)
+                          for pid, seconds in backends.items())
     if status != 0:
         sys.exit(f"geo311 load requests failed:\n{output}")
     lines = [line for line in output.splitlines() if line.startswith(("requests:", "  "))]
     first = lines[0]
     print("  " + "\n  ".join(lines[:3]), flush=True)
+    read = int(re.search(r"read ([\d,]+) rows", first)[1].replace(",", ""))  # type: ignore[index]
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"  CPU per row: CLI {cpu / read * 1e6:,.0f} us, PostgreSQL backend "
+          f"{backend_seconds / read * 1e6:,.0f} us", flush=True)
     rate = float(re.search(r"\(([\d,]+) rows/s\)", first)[1].replace(",", ""))  # type: ignore[index]
     return rate, peak[0]
 
 
-def _sample_peak_rss(process: subprocess.Popen, peak: list[int]) -> None:
-    """Keep the largest ``VmHWM`` (KiB) of a running process in ``peak[0]``."""
+def _backend_cpu() -> dict[int, float]:
+    """CPU seconds of each of the server's backends connected to the bench database
+    (``postgres: ... geo311_bench``), by pid, from ``/proc``."""
+    now: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if (b"postgres: " not in cmdline or BENCH_DB.encode() not in cmdline
+                    or b"autovacuum" in cmdline):
+                continue
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        now[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return now
+
+
+def _sample_peak_rss(process: subprocess.Popen, peak: list[int], backends: dict[int, float],
+                     done: threading.Event) -> None:
+    """Keep the largest ``VmHWM`` (KiB) of a running process in ``peak[0]``, and the latest CPU
+    seconds of each bench-database backend in ``backends``, until ``done``."""
     status = Path(f"/proc/{process.pid}/status")
-    while process.poll() is None:
+    while not done.is_set():
         try:
             text = status.read_text()
         except OSError:
@@ -217,7 +265,8 @@ def _sample_peak_rss(process: subprocess.Popen, peak: list[int]) -> None:
         match = re.search(r"^VmHWM:\s+(\d+) kB", text, re.MULTILINE)
         if match:
             peak[0] = max(peak[0], int(match[1]))
-        time.sleep(0.1)
+        backends.update(_backend_cpu())
+        done.wait(0.1)
 
 
 if __name__ == "__main__":
