@@ -22,3 +22,4 @@ def init_schema(engine: Engine) -> None:
             conn.execute(text(statement))
         with driver_cursor(conn) as cursor:  # a script with a plpgsql body: not split on ";"
             cursor.execute(sql_source("boundary_state"))
+            cursor.execute(sql_source("request_cells"))  # the clustered tiles' cell summary

@@ -1,7 +1,9 @@
 """Mapbox Vector Tiles (ST_AsMVT) for streets, boundaries, facilities and requests; z/x/y checks.
 
 Each layer is one hand-tuned statement in ``geo311/sql/tile_<layer>.sql`` (requests: points, and
-grid clusters up to :data:`CLUSTER_MAX_ZOOM` from ``tile_request_clusters.sql``). Tiles are plain
+grid clusters up to :data:`CLUSTER_MAX_ZOOM` from ``tile_request_clusters.sql``, which read the
+request cell summary of ``request_cells.sql`` unless an area or age filter asks for a live count;
+both request statements take their filters from ``tile_request_filter.sql``). Tiles are plain
 (not gzipped) protobuf; the HTTP layer adds an ETag made from the bytes, the layer, the address and
 the filters, so a client revalidates cheaply and a tile changes only when a feature inside it (or
 within its buffer) changed.
@@ -15,6 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -35,11 +38,14 @@ __all__ = [
     "MAX_AGE_DAYS",
     "CLUSTER_MAX_ZOOM",
     "CLUSTER_CELLS",
+    "CELL_ZOOM",
     "TileFilters",
     "parse_tile_address",
     "parse_tile_filters",
     "check_layer",
     "render_tile",
+    "request_statement",
+    "rebuild_request_cells",
     "tile_etag",
 ]
 
@@ -60,6 +66,9 @@ REQUESTS_PER_TILE = 5000
 CLUSTER_MAX_ZOOM = 12
 #: Grid cells per side of a clustered request tile: 4 cells of 64 px across a 256 px tile.
 CLUSTER_CELLS = 4
+#: Zoom of the request cells summed in ``request_cell`` (``sql/request_cells.sql``): a z14 tile is
+#: one 64 px cluster cell at z12 and nests exactly in the cluster cells of every shallower zoom.
+CELL_ZOOM = CLUSTER_MAX_ZOOM + CLUSTER_CELLS.bit_length() - 1
 #: Browser cache lifetime per layer: reference layers change on reload, requests at any moment.
 CACHE_SECONDS = {"streets": 3600, "boundaries": 3600, "facilities": 3600, "requests": 0,
                  "hotspots": 0}
@@ -69,6 +78,12 @@ MAX_AGE_DAYS = 3660
 #: Longest comma-separated filter list accepted.
 MAX_FILTER_VALUES = 50
 _TABLES_SEEN: set[tuple[str, str]] = set()
+#: Where a request statement takes the lines of ``sql/tile_request_filter.sql``.
+_FILTER_SLOT = "/* tile_request_filter.sql */"
+#: Before a summary read: fold this transaction's own uncommitted request changes into
+#: ``request_cell`` now (they are otherwise folded at COMMIT), so a writer sees its own writes.
+_FLUSH_OWN_CHANGES = ("SET CONSTRAINTS request_cell_flush_at_commit IMMEDIATE;"
+                      " SET CONSTRAINTS request_cell_flush_at_commit DEFERRED")
 _AREA_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,15}")
 _AREA_CODE = re.compile(r"[\w.\- ]{1,40}")
 
@@ -221,8 +236,15 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
                       area=_area_json(filters.area), min_age_days=filters.min_age_days,
                       max_age_days=filters.max_age_days)
         if z <= CLUSTER_MAX_ZOOM:
-            params["cells"] = CLUSTER_CELLS
+            # The summary keys type, status and department only: an area or age filter counts
+            # the matching requests live.
+            from_cells = (filters.area is None and filters.min_age_days is None
+                          and filters.max_age_days is None
+                          and _table_exists(conn, "request_cell"))
+            params.update(cells=CLUSTER_CELLS, from_cells=from_cells,
+                          cell_shift=CELL_ZOOM - z - (CLUSTER_CELLS.bit_length() - 1))
         else:
+            from_cells = False
             params["limit"] = REQUESTS_PER_TILE
     if layer == "requests":
         # One-shot plan: psycopg would otherwise prepare the statement after a few calls, and
@@ -230,13 +252,43 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
         with driver_cursor(conn) as cursor:
             # No parallel workers: starting them costs more than they save on a tile's few
             # thousand rows (and the tail latency under load); SET LOCAL ends with the request.
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            setup = "SET LOCAL max_parallel_workers_per_gather = 0"
+            cursor.execute(f"{setup}; {_FLUSH_OWN_CHANGES}" if from_cells else setup)
             statement = "tile_request_clusters" if z <= CLUSTER_MAX_ZOOM else "tile_requests"
-            row = cursor.execute(load_driver_sql(statement), params, prepare=False).fetchone()
+            row = cursor.execute(request_statement(statement), params, prepare=False).fetchone()
         value = row[0] if row else None
     else:
         value = conn.execute(load_sql(f"tile_{layer}"), params).scalar()
     return bytes(value) if value else b""
+
+
+@cache
+def request_statement(name: str) -> str:
+    """A request tile statement (``sql/<name>.sql``) for psycopg, with its filter lines in place.
+
+    The filters live once, in ``sql/tile_request_filter.sql``; each request statement marks
+    where they go with the comment line ``/* tile_request_filter.sql */``.
+
+    :param name: ``tile_requests`` or ``tile_request_clusters``.
+    :returns: the statement with ``%(name)s`` binds (:func:`geo311.db.load_driver_sql`).
+    :raises ValueError: the statement has no filter slot.
+    """
+    body = load_driver_sql(name)
+    if body.count(_FILTER_SLOT) != 1:
+        raise ValueError(f"sql/{name}.sql must hold the line {_FILTER_SLOT} once")
+    return body.replace(_FILTER_SLOT, load_driver_sql("tile_request_filter").strip("\n"))
+
+
+def rebuild_request_cells(conn: Connection) -> int:
+    """Recompute the request cell summary from ``service_request`` (``request_cells_rebuild()``).
+
+    Only needed after writing requests with triggers off (``session_replication_role =
+    replica``, as ``scripts/bench_tiles.py`` loads); every other write keeps it exact.
+
+    :param conn: connection in a transaction; the caller commits.
+    :returns: the number of summary rows (cell, type, status, department).
+    """
+    return int(conn.execute(text("SELECT request_cells_rebuild()")).scalar_one())
 
 
 def tile_etag(data: bytes, key: str = "") -> str:

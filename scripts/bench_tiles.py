@@ -10,7 +10,8 @@ Everything runs in a throwaway PostgreSQL cluster in a temp dir (fsync off, list
    in ``data/la/myla311``: each row copies a random sample record's position (the City's own
    geocode, plus ~30 m gaussian jitter), type, department and address; ``requested_at`` uniform
    over the last year; ~10% open, the rest closed. Written with psycopg COPY (indexes dropped
-   during the COPY and rebuilt after, from their own definitions), then VACUUM ANALYZE;
+   during the COPY and rebuilt after, from their own definitions; triggers off, so the request
+   cell summary of the clustered tiles is rebuilt after), then VACUUM ANALYZE;
 3. gunicorn serving ``geo311:create_app()`` (gthread workers) and tipg (uvicorn, installed into
    its own venv under /tmp, restricted to ``public.service_request``), each on a free loopback
    port; a sampler records each server's peak RSS (master + workers, /proc VmRSS);
@@ -19,7 +20,8 @@ Everything runs in a throwaway PostgreSQL cluster in a temp dir (fsync off, list
    rotates from tile to tile, so no method always meets the cold cache), one timed GET of:
    ``/tiles/requests/{z}/{x}/{y}.mvt`` (no If-None-Match; up to z12,
    ``geo311.tiles.CLUSTER_MAX_ZOOM``, the tile holds grid clusters counting every request in
-   it, from z13 the newest ``REQUESTS_PER_TILE`` = 5,000 points); the GeoJSON of the same bbox,
+   it, summed from the request cell summary; from z13 the newest ``REQUESTS_PER_TILE`` = 5,000
+   points); the GeoJSON of the same bbox,
    ``/api/v1/requests?bbox=...&limit=5000`` (one page of the newest 5,000: the points a z13+
    tile carries, and what a client clustering in the browser would fetch); and tipg's
    ``/collections/public.service_request/tiles/WebMercatorQuad/{z}/{x}/{y}`` (also capped at
@@ -259,13 +261,23 @@ def _copy_requests(url: str, samples: list, count: int, seed: int):
         for _, definition in indexes:
             conn.execute(definition)
         conn.commit()
+        print(f"  {len(indexes)} indexes rebuilt in {time.monotonic() - started:.0f} s",
+              flush=True)
+        # The COPY ran with triggers off, so the clustered tiles' cell summary is filled once
+        # here, as geo311.tiles.rebuild_request_cells does (an import fills it as it writes).
+        started = time.monotonic()
+        groups = conn.execute("SELECT request_cells_rebuild()").fetchone()[0]
+        conn.commit()
+        print(f"  request cell summary: {groups:,} rows in {time.monotonic() - started:.0f} s",
+              flush=True)
+        started = time.monotonic()
         conn.autocommit = True
         # VACUUM as well as ANALYZE: the steady state of a table that has been live for a while
         # (autovacuum would otherwise start on the fresh rows in the middle of the timings,
         # slowing whichever method it overlaps).
         conn.execute("VACUUM (ANALYZE) service_request")
-        print(f"  {len(indexes)} indexes rebuilt and VACUUM ANALYZE in "
-              f"{time.monotonic() - started:.0f} s", flush=True)
+        conn.execute("VACUUM (ANALYZE) request_cell")
+        print(f"  VACUUM ANALYZE in {time.monotonic() - started:.0f} s", flush=True)
     return lons, lats
 
 

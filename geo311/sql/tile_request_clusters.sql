@@ -2,51 +2,66 @@
 -- grid of :cells x :cells cells per tile (4 x 4: a cell is 64 px of a 256 px tile), one point
 -- feature per non-empty cell at the mean position of its requests, with properties count,
 -- oldest_days and newest_days (whole days, as age_days of the point features), service_code (the
--- most common type in the cell) and cluster = true. Inputs: :z, :x, :y, :extent, :buffer, :cells;
--- filters exactly as in tile_requests.sql (the WHERE below is the same text after the envelope
--- line; tests/api/test_tiles.py checks it). Output: one bytea row.
--- Cells are cut from the tile itself (no buffer), half open on the east and south edges, so a
--- request counts in exactly one tile and one cell: the counts of a tile sum to its requests.
--- Every matching request is counted (no LIMIT), so the cost grows with the requests in the tile.
--- The envelope is inline so a one-shot plan sees a constant: a bitmap scan of
--- ix_service_request_location_3857 (or a seq scan when the tile holds most of the table), then a
--- sort and group by cell. Measured on 500,000 synthetic requests (2 loaded cores), the z10 tile
--- over central LA (317,000 requests) takes ~0.75-1 s unfiltered and ~0.1-0.15 s with status=open.
-WITH picked AS (
-    SELECT r.service_code, r.requested_at,
-           ST_X(r.location_3857) AS mx, ST_Y(r.location_3857) AS my
+-- most common type in the cell; a tie goes to the first code in sort order) and cluster = true.
+-- Inputs: :z, :x, :y, :extent, :buffer, :cells, :cell_shift (a request cell, a z14 tile of
+-- request_cells.sql, lies in cluster cell (cx >> :cell_shift, cy >> :cell_shift) of the
+-- world: 12 - z at 4 cells a tile), :from_cells, and the filters of tile_request_filter.sql.
+-- Output: one bytea row.
+-- A request counts in the cluster cell holding its request cell (request_cell_col/_row of its
+-- web-mercator point: half open on the east and south edges), so it counts in exactly one tile
+-- and one cell, and the counts of a tile sum to its requests.
+-- Two sources of the same per-cell, per-type partial sums (count, x and y in millimetres,
+-- oldest, newest), chosen by :from_cells (a one-shot plan runs only that branch):
+--   * :from_cells true (filters on service_code, status and department only): request_cell,
+--     the summary kept exact by triggers (request_cells.sql); a range scan of its primary key,
+--     a few thousand rows at z10 over central LA however many requests the tile holds;
+--   * :from_cells false (an area or an age filter, which the summary does not key): every
+--     matching request, counted live (bitmap scan of ix_service_request_location_3857, the
+--     filters spliced in by geo311.tiles at the comment line); the cost grows with the requests
+--     in the tile (~0.1 s for 50,000).
+WITH live AS (
+    SELECT (request_cell_col(ST_X(r.location_3857)) >> :cell_shift) - :x * :cells AS col,
+           (request_cell_row(ST_Y(r.location_3857)) >> :cell_shift) - :y * :cells AS row,
+           r.service_code, count(*) AS n,
+           sum(round(ST_X(r.location_3857) * 1000)::bigint) AS sum_x_mm,
+           sum(round(ST_Y(r.location_3857) * 1000)::bigint) AS sum_y_mm,
+           min(r.requested_at) AS oldest, max(r.requested_at) AS newest
     FROM service_request r
-    WHERE r.location_3857 && ST_TileEnvelope(:z, :x, :y)
-      AND (CAST(:service_codes AS text[]) IS NULL
-           OR r.service_code = ANY(CAST(:service_codes AS text[])))
-      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:departments AS text[]) IS NULL
-           OR r.department = ANY(CAST(:departments AS text[])))
-      AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
-      AND (CAST(:min_age_days AS int) IS NULL
-           OR r.requested_at <= now() - make_interval(days => CAST(:min_age_days AS int)))
-      AND (CAST(:max_age_days AS int) IS NULL
-           OR r.requested_at > now() - make_interval(days => CAST(:max_age_days AS int) + 1))
+    WHERE NOT CAST(:from_cells AS boolean)
+      AND r.location_3857 && ST_TileEnvelope(:z, :x, :y)
+      /* tile_request_filter.sql */
+    GROUP BY 1, 2, 3
 ),
-celled AS (
-    SELECT p.service_code, p.requested_at, p.mx, p.my,
-           floor((p.mx - ST_XMin(ST_TileEnvelope(:z, :x, :y))) * :cells
-                 / (ST_XMax(ST_TileEnvelope(:z, :x, :y)) - ST_XMin(ST_TileEnvelope(:z, :x, :y))))
-               AS col,
-           floor((ST_YMax(ST_TileEnvelope(:z, :x, :y)) - p.my) * :cells
-                 / (ST_YMax(ST_TileEnvelope(:z, :x, :y)) - ST_YMin(ST_TileEnvelope(:z, :x, :y))))
-               AS row
-    FROM picked p
+summary AS (
+    SELECT (c.cx >> :cell_shift) - :x * :cells AS col, (c.cy >> :cell_shift) - :y * :cells AS row,
+           c.service_code, sum(c.n) AS n, sum(c.sum_x_mm) AS sum_x_mm,
+           sum(c.sum_y_mm) AS sum_y_mm, min(c.oldest) AS oldest, max(c.newest) AS newest
+    FROM request_cell c
+    WHERE CAST(:from_cells AS boolean)
+      AND c.cx BETWEEN (:x * :cells) << :cell_shift AND (((:x + 1) * :cells) << :cell_shift) - 1
+      AND c.cy BETWEEN (:y * :cells) << :cell_shift AND (((:y + 1) * :cells) << :cell_shift) - 1
+      AND (CAST(:service_codes AS text[]) IS NULL
+           OR c.service_code = ANY(CAST(:service_codes AS text[])))
+      AND (CAST(:statuses AS text[]) IS NULL OR c.status = ANY(CAST(:statuses AS text[])))
+      AND (CAST(:departments AS text[]) IS NULL
+           OR c.department = ANY(CAST(:departments AS text[])))
+    GROUP BY 1, 2, 3
+),
+typed AS (
+    SELECT * FROM live
+    UNION ALL
+    SELECT * FROM summary
 ),
 clusters AS (
-    SELECT count(*) AS count,
-           floor(extract(epoch FROM now() - min(c.requested_at)) / 86400)::int AS oldest_days,
-           floor(extract(epoch FROM now() - max(c.requested_at)) / 86400)::int AS newest_days,
-           mode() WITHIN GROUP (ORDER BY c.service_code) AS service_code,
-           ST_SetSRID(ST_MakePoint(avg(c.mx), avg(c.my)), 3857) AS centre
-    FROM celled c
-    WHERE c.col >= 0 AND c.col < :cells AND c.row >= 0 AND c.row < :cells
-    GROUP BY c.col, c.row
+    SELECT sum(t.n)::int AS count,
+           floor(extract(epoch FROM now() - min(t.oldest)) / 86400)::int AS oldest_days,
+           floor(extract(epoch FROM now() - max(t.newest)) / 86400)::int AS newest_days,
+           (array_agg(t.service_code ORDER BY t.n DESC, t.service_code))[1] AS service_code,
+           ST_SetSRID(ST_MakePoint(sum(t.sum_x_mm) / sum(t.n) / 1000,
+                                   sum(t.sum_y_mm) / sum(t.n) / 1000), 3857) AS centre
+    FROM typed t
+    WHERE t.col >= 0 AND t.col < :cells AND t.row >= 0 AND t.row < :cells
+    GROUP BY t.col, t.row
 ),
 features AS (
     SELECT k.count, k.oldest_days, k.newest_days, k.service_code, true AS cluster,

@@ -1,8 +1,7 @@
 -- One Mapbox Vector Tile layer "requests": 311 request points with public fields only (never
--- contact); "address" is cut to 120 characters. Inputs: :z, :x, :y, :extent, :buffer; filters
--- :service_codes, :statuses, :departments (text[] or NULL for any), :area (JSON text
--- '[{"type":"CD","code":"10"}]' or NULL), :min_age_days / :max_age_days (int or NULL); :limit
--- (most points per tile, newest first). Output: one bytea row.
+-- contact); "address" is cut to 120 characters. Inputs: :z, :x, :y, :extent, :buffer; the
+-- filters of tile_request_filter.sql (spliced in by geo311.tiles at the comment line below);
+-- :limit (most points per tile, newest first). Output: one bytea row.
 -- The tile envelope is written inline from the binds (no CTE), so a one-shot plan sees it as a
 -- constant and PostgreSQL estimates from the column statistics how many points the tile holds:
 --   * dense tiles (z10-z13 in the city): Index Only Scan of ix_service_request_tile_newest,
@@ -16,16 +15,7 @@ WITH picked AS (
     FROM service_request r
     WHERE r.location_3857 && ST_TileEnvelope(:z, :x, :y,
                                              margin => CAST(:buffer AS float8) / :extent)
-      AND (CAST(:service_codes AS text[]) IS NULL
-           OR r.service_code = ANY(CAST(:service_codes AS text[])))
-      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:departments AS text[]) IS NULL
-           OR r.department = ANY(CAST(:departments AS text[])))
-      AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
-      AND (CAST(:min_age_days AS int) IS NULL
-           OR r.requested_at <= now() - make_interval(days => CAST(:min_age_days AS int)))
-      AND (CAST(:max_age_days AS int) IS NULL
-           OR r.requested_at > now() - make_interval(days => CAST(:max_age_days AS int) + 1))
+      /* tile_request_filter.sql */
     ORDER BY r.requested_at DESC
     LIMIT :limit
 ),

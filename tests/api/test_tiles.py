@@ -285,19 +285,22 @@ def test_request_tiles_from_z13_are_points_as_before(la_client, aged_requests):
 
 
 def test_clusters_and_points_share_one_filter_clause():
-    from geo311.db import sql_source
+    from geo311.db import load_driver_sql, sql_source
+    from geo311.tiles import request_statement
 
-    def filters(name: str) -> list[str]:
-        lines = [line.strip() for line in sql_source(name, strip_comments=True).splitlines()]
-        start = next(i for i, line in enumerate(lines) if "ST_TileEnvelope" in line
-                     and line.startswith("WHERE"))
-        end = next(i for i, line in enumerate(lines) if i > start and "max_age_days" in line
-                   and line.endswith("+ 1))"))
-        return [line for line in lines[start:end + 1] if "ST_TileEnvelope" not in line
-                and not line.startswith("margin")]
-
-    points, clusters = filters("tile_requests"), filters("tile_request_clusters")
-    assert len(points) >= 10 and points == clusters
+    # One source: the filter lines live in tile_request_filter.sql only, and each request
+    # statement runs with exactly those lines right after its WHERE on the tile's envelope.
+    fragment = [line.strip() for line in load_driver_sql("tile_request_filter").splitlines()
+                if line.strip()]
+    assert len(fragment) >= 10
+    for name in ("tile_requests", "tile_request_clusters"):
+        assert "CAST(:area AS jsonb)" not in sql_source(name), f"{name}.sql repeats the filters"
+        lines = [line.strip() for line in request_statement(name).splitlines()]
+        starts = [i for i in range(len(lines)) if lines[i:i + len(fragment)] == fragment]
+        assert len(starts) == 1, name
+        start = starts[0]
+        where = next(i for i in range(start, -1, -1) if lines[i].startswith("WHERE"))
+        assert any("ST_TileEnvelope" in line for line in lines[where:start]), name
 
 
 @pytest.mark.parametrize(("query", "named"), [
