@@ -41,11 +41,7 @@ class Geo311(Geocoder):
         params = {"q": query}
         if service_code:
             params["service_code"] = service_code
-        if date:
-            params["date"] = date
-        url = f"{self.base_url}/api/v1/locate?{urlencode(params)}"
-        answer = self._call_geocoder(url, lambda data: data, timeout=timeout)
-        found = self._parse(answer, exactly_one)
+        found = self._locate(params, date, exactly_one, timeout)
         if found is None and self.fallback is not None:
             return self.fallback.geocode(query, exactly_one=exactly_one)
         return found
@@ -55,14 +51,18 @@ class Geo311(Geocoder):
         """Reverse geocode a ``(lat, lon)`` pair, ``"lat, lon"`` string or geopy Point."""
         point = Point(query)
         params = {"lon": point.longitude, "lat": point.latitude}
-        if date:
-            params["date"] = date
-        url = f"{self.base_url}/api/v1/locate?{urlencode(params)}"
-        answer = self._call_geocoder(url, lambda data: data, timeout=timeout)
-        found = self._parse(answer, exactly_one)
+        found = self._locate(params, date, exactly_one, timeout)
         if found is None and self.fallback is not None:
             return self.fallback.reverse(query, exactly_one=exactly_one)
         return found
+
+    def _locate(self, params: dict[str, Any], date: str | None, exactly_one: bool, timeout: Any):
+        """Ask ``/api/v1/locate`` (as of ``date`` when given); the Location(s) or None."""
+        if date:
+            params = {**params, "date": date}
+        url = f"{self.base_url}/api/v1/locate?{urlencode(params)}"
+        answer = self._call_geocoder(url, lambda data: data, timeout=timeout)
+        return self._parse(answer, exactly_one)
 
     def _parse(self, answer: dict, exactly_one: bool):
         if not answer or answer.get("location") is None or answer.get("score", 0) < self.min_score:
