@@ -451,14 +451,17 @@ def _batches(rows: Iterable[tuple], size: int) -> Iterator[_Batch]:
 
     ``csv.writer`` writes None as an empty unquoted field, which PostgreSQL's CSV COPY reads as
     NULL; no stage value is an empty string (the reader makes empty cells None), so nothing
-    else reads as NULL. Datetimes go as ISO text with their offset, booleans as True/False,
-    floats by ``repr`` (exact).
+    else reads as NULL; the last value (``ext``) is never None. Datetimes go as ISO text with
+    their offset, booleans as True/False, floats by ``repr`` (exact).
     """
     sink = _LineSink()
     writer = csv.writer(sink, lineterminator="")
     batch = _Batch(sink.lines, [], [], [])
     for row in rows:
-        writer.writerow((len(batch.lons) + 1, *row))
+        # The last value, the labels' JSON, is quoted here: the writer's per-character quoting
+        # of a 400-character JSON text full of quotes was a quarter of the encoding time.
+        writer.writerow((len(batch.lons) + 1, *row[:-1]))
+        sink.lines[-1] += ',"' + row[-1].replace('"', '""') + '"'
         batch.lons.append(row[4])
         batch.lats.append(row[5])
         batch.days.append(row[11].date())
