@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 from geo311.db import get_conn
 from geo311.tiles import (
     CACHE_SECONDS,
+    CLUSTER_MAX_ZOOM,
     MEDIA_TYPE,
     check_layer,
     parse_tile_address,
@@ -18,6 +19,13 @@ from geo311.tiles import (
 __all__ = ["blueprint"]
 
 blueprint = Blueprint("tiles", __name__)
+
+
+@blueprint.app_context_processor
+def tile_settings() -> dict[str, dict[str, int]]:
+    """What page scripts must know of the tiles, as ``tile_settings`` in every template: the
+    deepest zoom whose request tiles hold clusters (:data:`geo311.tiles.CLUSTER_MAX_ZOOM`)."""
+    return {"tile_settings": {"clusterMaxZoom": CLUSTER_MAX_ZOOM}}
 
 
 @blueprint.get("/<layer>/<z>/<x>/<y>.mvt")
@@ -36,5 +44,7 @@ def tile(layer: str, z: str, x: str, y: str) -> Response:
     seconds = CACHE_SECONDS[layer]
     response.headers["Cache-Control"] = (
         f"public, max-age={seconds}" if seconds else "public, no-cache")
-    return response.make_conditional(request)
+    # In place (a 304 drops the body); returning the werkzeug type it gives would widen ours.
+    response.make_conditional(request)
+    return response
 

@@ -41,18 +41,11 @@ CREATE TABLE IF NOT EXISTS request_cell (
     PRIMARY KEY (cx, cy, service_code, status, department)
 );
 
+-- One row per statement and group: the net change, the oldest/newest of the requests added
+-- (oldest, newest) and of those taken away (removed_oldest, removed_newest).
 CREATE UNLOGGED TABLE IF NOT EXISTS request_cell_change (
     xid xid8 NOT NULL,
-    cx smallint NOT NULL,
-    cy smallint NOT NULL,
-    service_code text NOT NULL,
-    status text NOT NULL,
-    department text NOT NULL,
-    n integer NOT NULL,
-    sum_x_mm bigint NOT NULL,
-    sum_y_mm bigint NOT NULL,
-    added_oldest timestamptz,
-    added_newest timestamptz,
+    LIKE request_cell,
     removed_oldest timestamptz,
     removed_newest timestamptz
 );
@@ -82,7 +75,7 @@ BEGIN
     EXECUTE format($q$
         INSERT INTO request_cell_change
             (xid, cx, cy, service_code, status, department, n, sum_x_mm, sum_y_mm,
-             added_oldest, added_newest, removed_oldest, removed_newest)
+             oldest, newest, removed_oldest, removed_newest)
         SELECT pg_current_xact_id(), request_cell_col(ST_X(s.location_3857)),
                request_cell_row(ST_Y(s.location_3857)), s.service_code, s.status,
                coalesce(s.department, ''), sum(s.sign),
@@ -119,7 +112,7 @@ BEGIN
     folded AS (
         SELECT cx, cy, service_code, status, department, sum(n)::int AS n,
                sum(sum_x_mm)::bigint AS sum_x_mm, sum(sum_y_mm)::bigint AS sum_y_mm,
-               min(added_oldest) AS added_oldest, max(added_newest) AS added_newest,
+               min(oldest) AS added_oldest, max(newest) AS added_newest,
                min(removed_oldest) AS removed_oldest, max(removed_newest) AS removed_newest
         FROM taken
         GROUP BY cx, cy, service_code, status, department

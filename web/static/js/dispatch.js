@@ -5,6 +5,8 @@
   "use strict";
 
   var config = JSON.parse(document.getElementById("page-config").textContent);
+  /* From the server (geo311.tiles): the deepest zoom whose request tiles hold clusters. */
+  var tileSettings = JSON.parse(document.getElementById("tile-settings").textContent);
   var t = config.strings;
   var form = document.getElementById("filters");
   var heatToggle = document.getElementById("f-heat");
@@ -67,8 +69,9 @@
     var query = params.toString();
     return "/tiles/requests/{z}/{x}/{y}.mvt" + (query ? "?" + query : "");
   }
-  /* Up to z12 the request tiles hold the server's grid clusters (properties cluster, count,
-   * oldest_days, service_code: the most common type in the cell); from z13 they hold points. A
+  /* Up to tileSettings.clusterMaxZoom (z12) the request tiles hold the server's grid clusters
+   * (properties cluster, count, oldest_days, service_code: the most common type in the cell);
+   * deeper they hold points. A
    * cluster is a circle sized by its count, filled by its main type and ringed when its oldest
    * request is over 30 days old; hovering shows the count, clicking zooms in. */
   var TYPE_COLOURS = ["#0b4f8a", "#a4161a", "#2f6f3e", "#6d28d9", "#b45309", "#0e7490",
@@ -79,8 +82,9 @@
     return TYPE_COLOURS[Math.abs(hash) % TYPE_COLOURS.length];
   }
   function clusterLabel(p) {
-    return p.count + (p.service_code ? " · " + p.service_code : "")
-      + (p.oldest_days !== undefined ? " · " + p.oldest_days + " d" : "");
+    return (p.count === 1 ? t.cluster_tip_one : t.cluster_tip)
+      .replace("{count}", p.count).replace("{type}", p.service_code || "")
+      .replace("{days}", p.oldest_days === undefined ? "?" : p.oldest_days);
   }
   var points = grid(requestsUrl(), {
     requests: function (p) {
@@ -118,8 +122,8 @@
   }).addTo(map);
 
   /* Markers for the requests in view only where the tiles carry points (below, the server's
-   * clusters stand for them: geo311.tiles.CLUSTER_MAX_ZOOM), so nothing is clustered twice. */
-  var MARKERS_MIN_ZOOM = 13;
+   * clusters stand for them), so nothing is clustered twice. */
+  var MARKERS_MIN_ZOOM = tileSettings.clusterMaxZoom + 1;
   var clusters = L.markerClusterGroup({ disableClusteringAtZoom: 17, maxClusterRadius: 50 });
   map.addLayer(clusters);
   var heat = L.heatLayer([], { radius: 20, blur: 15, max: 1.0 });
