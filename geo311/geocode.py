@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from geo311.address_parse import ParsedQuery, StreetRef, street_key
 from geo311.interpolate import NumberEstimate, estimate_from_grid, estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
+from geo311.locate_score import model_score, score_features
 from geo311.snap import point_at_fraction
 
 __all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_names"]
@@ -77,7 +78,8 @@ _FUZZY_KEYS = text(
 _ADDRESS_POINTS = text(
     """
     SELECT kind, source, house_number, number_suffix, pre_dir, name, suffix, post_dir, zip,
-           full_address, confidence, ST_X(geom) AS lon, ST_Y(geom) AS lat
+           full_address, confidence, ST_X(geom) AS lon, ST_Y(geom) AS lat,
+           (attrs->>'observations')::int AS observations, (attrs->>'spread_m')::float AS spread_m
     FROM address_point
     WHERE street_key = :key AND house_number = :number AND kind IN ('address', 'observed')
     ORDER BY kind = 'observed' DESC, confidence DESC
@@ -243,7 +245,30 @@ def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
     for candidate in sorted(found, key=lambda c: -c.score):
         spot = (round(candidate.lon, 5), round(candidate.lat, 5), candidate.precision)
         unique.setdefault(spot, candidate)
-    return list(unique.values())
+    return _scored(list(unique.values()))
+
+
+def _scored(ranked: list[Candidate]) -> list[Candidate]:
+    """The published score of each candidate, kept in the rung scores' order: the chance that it
+    is within 30 m (:mod:`geo311.locate_score`), knowing how far the best other reading lies.
+    The address itself found in the address layer as typed keeps 100; alternatives are capped
+    just below the one listed before them, so the list reads best first."""
+    out = []
+    for i, candidate in enumerate(ranked):
+        other = ranked[1] if i == 0 and len(ranked) > 1 else ranked[0] if i else None
+        apart_m = None if other is None else math.hypot((candidate.lon - other.lon) * 92_300,
+                                                        (candidate.lat - other.lat) * 110_900)
+        extra = {**candidate.extra, "rung_score": candidate.score}
+        if candidate.score == 100:  # the address itself, in the address layer, as typed
+            out.append(replace(candidate, extra=extra))
+            continue
+        features = score_features(candidate.precision, candidate.reasons, extra, apart_m,
+                                  None if other is None else other.score)
+        score = model_score(features)
+        if out:  # an alternative never reads as likelier than the answer listed before it
+            score = max(1, min(score, out[-1].score - 1))
+        out.append(replace(candidate, score=score, extra=extra))
+    return out
 
 
 # ---------------------------------------------------------------- addresses
@@ -270,15 +295,17 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
             out.append(_candidate(p.lon, p.lat, "address_point", why, AddressInfo(
                 str(p.house_number) + (f" {p.number_suffix}" if p.number_suffix else ""),
                 _label(p.pre_dir, p.name, p.suffix, p.post_dir), p.zip, p.full_address, p.source),
-                scale=p.confidence if p.kind == "observed" else 1.0))
+                scale=p.confidence if p.kind == "observed" else 1.0,
+                features={"kind": p.kind, "confidence": p.confidence,
+                          "observations": p.observations, "spread_m": p.spread_m}))
         ranged: list[Candidate] = []
         for seg in conn.execute(_RANGED_SEGMENTS, {"key": match.key, "number": number}).all():
             side, start, end, zip_code = _side_for_number(seg, number)
             if side is None:
                 continue
             line = shapely.from_wkb(seg.wkb)
-            fraction, anchored, chance = _anchored_fraction(conn, seg.id, match.key, start, end,
-                                                            number)
+            fraction, anchored, chance, real, gap = _anchored_fraction(
+                conn, seg.id, match.key, start, end, number)
             lon, lat = point_at_fraction(line, fraction, side)
             why = reasons + ["house_number_interpolated"]
             if anchored:
@@ -289,7 +316,8 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
             street = seg.full_name
             ranged.append(_candidate(lon, lat, "interpolated_range", why, AddressInfo(
                 str(number), street, zip_code, f"{number} {street}" + (f", {zip_code}" if zip_code else ""),
-                "street_segment"), scale=range_scale))
+                "street_segment"), scale=range_scale,
+                features={"real_anchors": real, "gap": gap, "chance": chance}))
         if not points:
             out += _neighbour_interpolation(conn, query, match, reasons)
         if ranged:
@@ -393,7 +421,13 @@ def _neighbour_interpolation(conn: Connection, query: ParsedQuery, match: Street
     return [_candidate(estimate.lon, estimate.lat, "interpolated_points", why, AddressInfo(
         str(query.house_number), street, zip_code,
         f"{query.house_number} {street}" + (f", {zip_code}" if zip_code else ""),
-        "address_points"), scale=scale)]
+        "address_points"), scale=scale,
+        features={"method": estimate.method, "gap": estimate.gap, "same_side": estimate.same_side,
+                  "reach": min(abs(query.house_number - estimate.low),
+                               abs(query.house_number - estimate.high)),
+                  "by_grid": estimate.by_grid, "by_axis": estimate.by_axis, "chance": chance,
+                  "anchor_m": estimate.anchor_m, "known": estimate.known,
+                  "anchor_confidence": estimate.anchor_confidence})]
 
 
 def _interpolation_chance(estimate: NumberEstimate, number: int) -> float:
@@ -432,14 +466,16 @@ _ANCHORS = text(
 
 
 def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, end: int,
-                       number: int) -> tuple[float, bool, float]:
+                       number: int) -> tuple[float, bool, float, int, int]:
     """Where a number falls along a segment, using known addresses on it as anchors.
 
     A block's range (e.g. 3000-3098) is wider than its real numbers (3001-3045), so pure range
     interpolation drifts; known points of the same side pin the scale down between them.
 
-    :returns: ``(fraction, anchored, chance)``: chance is the expected share within 30 m, higher
-        when two real addresses close in number bracket the one asked for.
+    :returns: ``(fraction, anchored, chance, real, gap)``: chance is the expected share within
+        30 m, higher when two real addresses close in number bracket the one asked for; real is
+        how many of the two numbers bracketing it are known addresses (not range ends), gap how
+        many numbers apart they are.
     """
     rows = conn.execute(_ANCHORS, {"id": segment_id, "key": key, "low": min(start, end),
                                    "high": max(start, end), "number": number}).all()
@@ -457,8 +493,9 @@ def _anchored_fraction(conn: Connection, segment_id: int, key: str, start: int, 
             real = (n0 not in ends) + (n1 not in ends)
             gap = abs(n1 - n0)
             chance = {2: max(0.45, 0.9 - gap / 200.0), 1: 0.62, 0: 0.4}[real]
-            return fraction, len(kept) > 2, chance
-    return (0.5 if end == start else (number - start) / (end - start)), False, 0.4
+            return fraction, len(kept) > 2, chance, real, gap
+    fraction = 0.5 if end == start else (number - start) / (end - start)
+    return fraction, False, 0.4, 0, abs(end - start)
 
 
 _STREET_POINTS = text(
@@ -489,7 +526,11 @@ def _grid_candidate(conn: Connection, query: ParsedQuery, match: StreetMatch,
                        reasons + ["house_number_from_address_grid"], AddressInfo(
                            str(query.house_number), street, query.zip,
                            f"{query.house_number} {street}" + (f", {query.zip}" if query.zip else ""),
-                           "address_grid"), scale=0.25)]
+                           "address_grid"), scale=0.25,
+                       features={"reach": abs(query.house_number - rows[0].house_number),
+                                 "anchor_m": math.hypot((estimate.lon - rows[0].lon) * 92_300,
+                                                        (estimate.lat - rows[0].lat) * 110_900),
+                                 "known": len(rows)})]
 
 
 def _side_for_number(seg, number: int) -> tuple[str | None, int, int, str | None]:
@@ -668,13 +709,15 @@ def _place_candidates(conn: Connection, place: str) -> list[Candidate]:
 
 # ---------------------------------------------------------------- scoring helpers
 def _candidate(lon: float, lat: float, precision: str, reasons: Sequence[str],
-               address: AddressInfo | None, label: str = "", scale: float = 1.0) -> Candidate:
+               address: AddressInfo | None, label: str = "", scale: float = 1.0,
+               features: dict | None = None) -> Candidate:
     unique = tuple(dict.fromkeys(reasons))
     score = BASE_SCORE[precision] * min(max(scale, 0.0), 1.0)
     score *= math.prod(FACTOR.get(reason, 1.0) for reason in unique)
     score -= sum(PENALTY.get(reason, 0) for reason in unique)
     return Candidate(lon=lon, lat=lat, precision=precision, score=int(max(1, min(100, round(score)))),
-                     reasons=unique, address=address, label=label or (address.text if address else ""))
+                     reasons=unique, address=address,
+                     label=label or (address.text if address else ""), extra=dict(features or {}))
 
 
 def _with_parser_notes(candidate: Candidate, query: ParsedQuery) -> Candidate:
@@ -684,8 +727,7 @@ def _with_parser_notes(candidate: Candidate, query: ParsedQuery) -> Candidate:
         return candidate
     reasons = tuple(dict.fromkeys(candidate.reasons + tuple(notes)))
     extra = sum(PENALTY.get(n, 0) for n in notes if n not in candidate.reasons)
-    return Candidate(candidate.lon, candidate.lat, candidate.precision,
-                     max(1, candidate.score - extra), reasons, candidate.address, candidate.label)
+    return replace(candidate, score=max(1, candidate.score - extra), reasons=reasons)
 
 
 def _direction_reasons(street: StreetRef, found_dir: str | None, known: Sequence[str]) -> list[str]:

@@ -69,6 +69,9 @@ class NumberEstimate:
     zip: str | None
     by_grid: bool = False  # placed between its anchors by the parallel streets' numbers
     by_axis: bool = False  # placed past them by the axis-aligned grid median (rougher)
+    anchor_m: float = 0.0  # metres from the estimate to the nearest known number it leans on
+    known: int = 0  # known numbers of the street within the search span (its density)
+    anchor_confidence: float = 1.0  # the least confidence of the known numbers it leans on
 
     @property
     def gap(self) -> int:
@@ -83,6 +86,7 @@ class _Known:
     lat: float
     zip: str | None
     mid_block: bool = False  # a meter block face: its side of the street is unknown
+    confidence: float = 1.0  # the point's own (an observed point's falls with weak evidence)
 
 
 def estimate_number_position(conn: Connection, street_key: str, number: int,
@@ -99,7 +103,8 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
     """
     rows = conn.execute(load_sql("number_neighbours"), {
         "street_key": street_key, "number": number, "span": SEARCH_SPAN, "pre_dir": pre_dir}).all()
-    known = [_Known(r.house_number, r.lon, r.lat, r.zip, r.kind == "blockface") for r in rows
+    known = [_Known(r.house_number, r.lon, r.lat, r.zip, r.kind == "blockface",
+                    float(r.confidence if r.confidence is not None else 1.0)) for r in rows
              if r.house_number != number]
     lows = sorted((k for k in known if k.number < number), key=lambda k: -k.number)
     highs = sorted((k for k in known if k.number > number), key=lambda k: k.number)
@@ -119,7 +124,9 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
                     high.number - number) % 2:
                 lon, lat = _across_the_street(lon, lat, low, high, number, lows + highs)
             return NumberEstimate(lon, lat, "between", low.number, high.number, same_side,
-                                  low.zip or high.zip, grid_t is not None)
+                                  low.zip or high.zip, grid_t is not None,
+                                  anchor_m=_nearest_m(lon, lat, (low, high)), known=len(known),
+                                  anchor_confidence=min(low.confidence, high.confidence))
     for same_side in (True, False):
         for items in (_side(lows, number, same_side), _side(highs, number, same_side)):
             beyond = _extrapolate(items, number, zip_code)
@@ -133,10 +140,14 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
                                           [(k.lon, k.lat) for k in items])
                 if axis is not None:
                     return NumberEstimate(axis.lon, axis.lat, "beyond", beyond[2], beyond[3],
-                                          same_side, beyond[4], True, True)
+                                          same_side, beyond[4], True, True,
+                                          _nearest_m(axis.lon, axis.lat, items[:1]), len(known),
+                                          items[0].confidence)
             lon, lat = grid or beyond[:2]
             return NumberEstimate(lon, lat, "beyond", beyond[2], beyond[3], same_side,
-                                  beyond[4], grid is not None)
+                                  beyond[4], grid is not None,
+                                  anchor_m=_nearest_m(lon, lat, items[:1]), known=len(known),
+                                  anchor_confidence=items[0].confidence)
     return None
 
 
@@ -293,6 +304,11 @@ def _place_on_street(members: list, number: int) -> tuple[float, float] | None:
     if abs(near.house_number - number) <= 10:
         return near.lon, near.lat
     return None
+
+
+def _nearest_m(lon: float, lat: float, anchors: Sequence[_Known]) -> float:
+    """Metres from a point to the nearest of some known numbers."""
+    return min(math.hypot(*_xy(lon, lat, k.lon, k.lat)) for k in anchors)
 
 
 def _xy(lon: float, lat: float, lon0: float, lat0: float) -> tuple[float, float]:

@@ -12,7 +12,11 @@ held-out record with an address and the City's own point:
 City-wide and for Koreatown and Venice (LA Times neighbourhoods) separately.
 
 Usage: .venv/bin/python scripts/eval_locate.py [--holdout data/la/myla311/myla311_2020_sample_10k.csv]
-       [--limit N]
+       [--limit N] [--dev] [--dump FILE.csv]
+--dev is the development holdout every parameter is chosen on: the 2018 sample held out, the
+reference built from the 2022 sample and the citations only (the 2020 sample is withheld too, so
+the reported 2020 table stays unseen). --dump writes one row per record (forward features, score,
+error) for fitting the score model.
 Needs the database of `make run` (or DATABASE_URL) with the reference data loaded.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import csv
 import math
 import statistics
 import time
@@ -37,6 +42,48 @@ from geo311.reference_build import build_reference
 from geo311.reference_sources import MyLA311FileSource, default_sources
 
 NEIGHBOURHOODS = {"KOREATOWN": "Koreatown", "VENICE": "Venice"}
+DEV_HOLDOUT = "data/la/myla311/myla311_2018_sample_10k_a.csv"
+DEV_BUILD = "data/la/myla311/myla311_2022_09_hfla_api_20k.csv"
+
+
+class _NoAnswer:
+    found = False
+
+
+_NO_ANSWER = _NoAnswer()
+
+
+class _Dump:
+    """One CSV row per record: the forward answer's features, score and error."""
+
+    def __init__(self, path: str) -> None:
+        self.file = open(path, "w", newline="")  # noqa: SIM115
+        self.out = csv.writer(self.file)
+        self.out.writerow(["sr", "hood", "text", "precision", "score", "reasons", "source",
+                           "n_candidates", "second_m", "second_score", "features", "error_m",
+                           "lon", "lat", "rev_wanted", "rev_got", "rev_precision", "rev_reasons"])
+
+    def write(self, record: MyLA311Record, forward, hoods: list[str], reverse, wanted: str,
+              got: str) -> None:
+        tail = [record.lon, record.lat, wanted, got, reverse.precision, "|".join(reverse.reasons)]
+        if not forward.found:
+            self.out.writerow([record.sr_number, "|".join(hoods), record_text(record), "none", 0,
+                               "", "", 0, "", "", "", "", *tail])
+            return
+        best, *rest = forward.candidates or [None]
+        second = rest[0] if rest else None
+        self.out.writerow([
+            record.sr_number, "|".join(hoods), record_text(record), forward.precision,
+            forward.score,
+            "|".join(forward.reasons), forward.address.source if forward.address else "",
+            len(forward.candidates),
+            f"{metres(best.lon, best.lat, second.lon, second.lat):.1f}" if second and best else "",
+            second.extra.get("rung_score", second.score) if second else "",
+            repr(best.extra) if best is not None else "",
+            f"{metres(forward.lon, forward.lat, record.lon, record.lat):.1f}", *tail])
+
+    def close(self) -> None:
+        self.file.close()
 
 
 @dataclass
@@ -92,15 +139,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--holdout", default="data/la/myla311/myla311_2020_sample_10k.csv")
     parser.add_argument("--limit", type=int, default=0, help="evaluate at most N records")
+    parser.add_argument("--dev", action="store_true",
+                        help="the development holdout: 2018 out, built from 2022 and citations")
+    parser.add_argument("--dump", help="write per-record forward features and errors to this CSV")
+    parser.add_argument("--reverse-only", action="store_true", help="skip the forward half")
     args = parser.parse_args()
-    holdout = Path(args.holdout)
+    holdout = Path(DEV_HOLDOUT if args.dev else args.holdout)
     app = create_app()
     with app.app_context(), get_engine().connect() as conn:
         transaction = conn.begin()
         started = time.perf_counter()
+        withheld = [holdout.resolve()]
+        if args.dev:  # every MyLA311 file but the 2022 one stays out of the dev build
+            withheld = [p.resolve() for p in holdout.parent.glob("myla311_*")
+                        if p.name != Path(DEV_BUILD).name]
         sources = [s for s in default_sources(app.config["DATA_DIR"], conn)
-                   if getattr(s, "path", None) is None or Path(s.path).resolve() != holdout.resolve()]
-        report = build_reference(conn, sources, commit=True, exclude=[MyLA311FileSource(holdout)])
+                   if getattr(s, "path", None) is None or Path(s.path).resolve() not in withheld]
+        report = build_reference(conn, sources, commit=True,
+                                 exclude=[MyLA311FileSource(p) for p in withheld])
         refresh_street_names(conn)
         print(f"reference built without {holdout.name} in {time.perf_counter() - started:.0f}s")
         for line in report.lines():
@@ -112,10 +168,12 @@ def main() -> None:
         hoods = areas_at_points(conn, [(r.lon, r.lat) for r in records], types=["NEIGHBORHOOD"])
         tallies = {"city-wide": Tally(), **{name: Tally() for name in NEIGHBOURHOODS.values()}}
         started = time.perf_counter()
+        dump = _Dump(args.dump) if args.dump else None
         for record, hood in zip(records, hoods, strict=True):
             groups = [tallies["city-wide"]] + [
                 tallies[NEIGHBOURHOODS[h.code]] for h in hood if h.code in NEIGHBOURHOODS]
-            forward = locate_text(conn, record_text(record) or "")
+            forward = (_NO_ANSWER if args.reverse_only
+                       else locate_text(conn, record_text(record) or ""))
             reverse = locate_point(conn, record.lon, record.lat)
             wanted = typed_street_key(record_text(record) or "")
             got = typed_street_key(reverse.address.street or "") if reverse.address else ""
@@ -130,8 +188,12 @@ def main() -> None:
                 tally.reverse_total += 1
                 tally.reverse_street += bool(wanted) and got == wanted
                 tally.reverse_number += number_ok
+            if dump is not None:
+                dump.write(record, forward, [h.code for h in hood], reverse, wanted, got)
         seconds = time.perf_counter() - started
         transaction.rollback()
+        if dump is not None:
+            dump.close()
     print(f"\nheld out: {holdout.name}; {len(records):,} records; {seconds:.0f}s "
           f"({2 * len(records) / seconds:,.0f} locates/s)")
     print(f"{'area':<10} {'n':>6} {'fwd<=30m':>8} {'fwd<=100m':>8} {'median m':>9} {'no answer':>8} "

@@ -204,3 +204,33 @@ def test_far_past_the_only_known_number_the_axis_grid_says_where(conn):
     refresh_street_names(conn)
     best = geocode_parsed(conn, parse_query("1601 W RHO ST"))[0]
     assert metres(best, lon_at(1405), rho) < 10
+
+
+def test_alternatives_never_score_above_the_answer_listed_before_them(conn):
+    """Candidates keep the ladder's order; each published score is the model's chance, capped
+    just below the one before it so the list reads best first."""
+    from tests.db.test_locate import add_segment
+
+    add_segment(conn, "rho-500", "RHO", "ST", "S", [(-118.30, 34.060), (-118.30, 34.062)],
+                (501, 599), (500, 598))
+    add_point(conn, 535, None, "RHO", "ST", -118.30, 34.080)
+    refresh_street_names(conn)
+    found = geocode_parsed(conn, parse_query("535 S RHO ST"))
+    assert len(found) >= 2
+    assert all(1 <= c.score <= 100 for c in found)
+    assert all(a.score > b.score for a, b in zip(found, found[1:]))
+    assert found[0].extra["rung_score"] >= found[1].extra["rung_score"]
+
+
+def test_interpolation_between_weak_anchors_scores_lower(conn):
+    """The same number between the same two numbers scores lower when those numbers were seen
+    only in parking citations (confidence 0.5) than when the City geocoded them (0.9)."""
+    for number, west in ((1001, 5), (1041, 85)):
+        add_point(conn, number, "W", "SIGMA", "ST", lon_at(west), LAT + 0.05)
+        add_point(conn, number, "W", "TAU", "ST", lon_at(west), LAT + 0.06)
+    conn.execute(text("UPDATE address_point SET confidence = 0.5 WHERE name = 'TAU'"))
+    refresh_street_names(conn)
+    strong = geocode_parsed(conn, parse_query("1021 W SIGMA ST"))[0]
+    weak = geocode_parsed(conn, parse_query("1021 W TAU ST"))[0]
+    assert strong.precision == weak.precision == "interpolated_points"
+    assert strong.score > weak.score
