@@ -254,3 +254,17 @@ def test_empty_file_is_a_value_error(tmp_path: Path) -> None:
     path.write_text("")
     with pytest.raises(ValueError, match="empty file"):
         list(iter_records(path))
+
+
+def test_records_carry_exactly_the_dataclass_fields_and_compare_equal() -> None:
+    """The reader builds records without the dataclass __init__ (speed): none may miss a field."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(MyLA311Record)}
+    records, _ = _split(BROKEN)
+    assert records
+    for record in records:
+        assert set(vars(record)) == names
+        assert record == MyLA311Record(**vars(record))
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            record.sr_number = "x"  # type: ignore[misc]
