@@ -242,8 +242,10 @@ def _backend_cpu() -> dict[int, float]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             cmdline = (stat.parent / "cmdline").read_bytes()
-            if (b"postgres: " not in cmdline or BENCH_DB.encode() not in cmdline
-                    or b"autovacuum" in cmdline):
+            # "postgres: USER DATABASE HOST STATE": the database word exactly (another
+            # session's geo311_bench_tiles must not count); autovacuum workers are left out.
+            words = cmdline.split(b"\0")[0].split()
+            if words[:1] != [b"postgres:"] or words[2:3] != [BENCH_DB.encode()]:
                 continue
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
