@@ -20,6 +20,7 @@ from werkzeug.routing import Rule
 from geo311 import __version__
 
 __all__ = [
+    "api_error",
     "blueprint",
     "init_app",
     "build_openapi",
@@ -236,7 +237,8 @@ def _ok(description: str, schema: dict[str, Any], media: str = "application/json
     return {"description": description, "content": {media: {"schema": schema}}}
 
 
-def _api_error(description: str) -> dict[str, Any]:
+def api_error(description: str) -> dict[str, Any]:
+    """An OpenAPI response whose body is the API's JSON error (``ApiError``)."""
     return _ok(description, _ref("ApiError"))
 
 
@@ -492,7 +494,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "200": _ok("The areas", {"type": "object", "properties": {
                 "lon": {"type": "number"}, "lat": {"type": "number"}, "date": {"type": "string"},
                 "areas": {"type": "array", "items": _ref("Area")}}}),
-            "400": _api_error("A parameter is missing or invalid (named in the error)"),
+            "400": api_error("A parameter is missing or invalid (named in the error)"),
         },
     },
     ("/api/v1/boundaries", "get"): {
@@ -509,8 +511,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         ],
         "responses": {
             "200": _ok("The area", _ref("GeoJSONFeature"), "application/geo+json"),
-            "400": _api_error("Unknown type or vintage"),
-            "404": _api_error("No such area"),
+            "400": api_error("Unknown type or vintage"),
+            "404": api_error("No such area"),
         },
     },
     ("/api/v1/locate", "get"): {
@@ -527,7 +529,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             _q("service_code", "Adds the department that handles this type here."),
         ],
         "responses": {"200": _ok("The locate answer", _ref("LocateResult")),
-                      "400": _api_error("q and lon/lat both or neither, or a bad value")},
+                      "400": api_error("q and lon/lat both or neither, or a bad value")},
     },
     ("/api/v1/locate/batch", "post"): {
         "summary": "Locate up to 1,000 queries in one call; a bad item gets its own error.",
@@ -544,7 +546,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             "200": _ok("One result per query, in order", {"type": "object", "properties": {
                 "results": {"type": "array", "items": {
                     "oneOf": [_ref("LocateResult"), _ref("ApiError")]}}}}),
-            "400": _api_error("The body is not a list of queries, or too long"),
+            "400": api_error("The body is not a list of queries, or too long"),
         },
     },
     ("/api/v1/autocomplete", "get"): {
@@ -552,7 +554,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "parameters": [_q("q", "The text typed so far (at most 200 characters).")],
         "responses": {"200": _ok("Completions", {"type": "object", "properties": {
             "q": {"type": "string"}, "results": {"type": "array", "items": {"type": "object"}}}}),
-                      "400": _api_error("q too long")},
+                      "400": api_error("q too long")},
     },
     ("/api/v1/requests", "get"): {
         "summary": "Requests as a GeoJSON FeatureCollection, newest first, with a `next` link.",
@@ -566,7 +568,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {
             "200": _ok("Features, numberReturned, next, links",
                        _ref("GeoJSONFeatureCollection"), "application/geo+json"),
-            "400": _api_error("A filter, limit, sort or cursor is invalid"),
+            "400": api_error("A filter, limit, sort or cursor is invalid"),
         },
     },
     ("/api/v1/requests", "post"): {
@@ -584,10 +586,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                        _ref("GeoJSONFeature"), "application/geo+json"),
             "200": _ok("The request already created with this Idempotency-Key",
                        _ref("GeoJSONFeature"), "application/geo+json"),
-            "400": _api_error("A field is missing or invalid (named in the error)"),
-            "409": _api_error("The Idempotency-Key was used for another request"),
-            "413": _api_error("The body is too large"),
-            "422": _api_error("The place is outside the City (naming who is responsible) "
+            "400": api_error("A field is missing or invalid (named in the error)"),
+            "409": api_error("The Idempotency-Key was used for another request"),
+            "413": api_error("The body is too large"),
+            "422": api_error("The place is outside the City (naming who is responsible) "
                               "or cannot be located"),
         },
     },
@@ -598,7 +600,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "parquet": "application/vnd.apache.parquet"},
         "parameters": _REQUEST_FILTERS,
         "responses": {"200": _ok("The export", {"type": "string"}),
-                      "400": _api_error("A filter is invalid")},
+                      "400": api_error("A filter is invalid")},
     },
     ("/api/v1/requests/{}", "get"): {
         "summary": "One request as a GeoJSON Feature with its stored locate answer; ETag header.",
@@ -609,7 +611,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {
             "200": _ok("The request", _ref("GeoJSONFeature"), "application/geo+json"),
             "304": {"description": "Not modified since that ETag"},
-            "404": _api_error("No such request"),
+            "404": api_error("No such request"),
         },
     },
     ("/api/v1/openapi.json", "get"): {

@@ -15,6 +15,7 @@ from geo311.duplicate_suggestions import (
     suggestion_rule,
 )
 from geo311.errors import BadRequest
+from geo311.openapi import api_error
 from geo311.type_chooser import choose_types
 
 __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
@@ -77,10 +78,6 @@ def _q(name: str, description: str, schema: dict[str, Any], required: bool = Fal
             "schema": schema}
 
 
-def _err(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ApiError"}}}}
-
 
 #: Written OpenAPI operations of this blueprint (merged into geo311.openapi.OPERATIONS).
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
@@ -92,7 +89,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             _q("q", "Words typed, e.g. bache or bulky (accents ignored).", {"type": "string"}),
         ],
         "responses": {"200": {"description": "The matching types, best first"},
-                      "400": _err("Unknown lang or over-long q")},
+                      "400": api_error("Unknown lang or over-long q")},
     },
     ("/api/v1/duplicates", "get"): {
         "summary": "Before reporting: open requests of the same type within the type's "
@@ -110,6 +107,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                {"type": "integer"}),
         ],
         "responses": {"200": {"description": "The rule used and the suggestions"},
-                      "400": _err("A parameter is missing or invalid, or the type is unknown")},
+                      "400": api_error(
+                          "A parameter is missing or invalid, or the type is unknown")},
     },
 }

@@ -16,6 +16,7 @@ from geo311.events import (
     stream_engine,
     stream_events,
 )
+from geo311.openapi import api_error
 
 __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
@@ -99,9 +100,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {
             "200": {"description": "An event stream",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-            "400": {"description": "A bad filter, position or timeout",
-                    "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ApiError"}}}},
+            "400": api_error("A bad filter, position or timeout"),
         },
     },
 }

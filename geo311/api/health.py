@@ -27,7 +27,8 @@ def health() -> Response | tuple[Response, int]:
         conn = get_conn()
         sets = list_boundary_sets(conn)
     except SQLAlchemyError as exc:
-        return jsonify({"ok": False, "database": "unreachable", "error": str(exc.__class__.__name__),
+        return jsonify({"ok": False, "database": "unreachable",
+                        "error": str(exc.__class__.__name__),
                         "status": 503, "version": __version__}), 503
     return jsonify(
         {

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from geo311.db import get_conn
 from geo311.errors import BadRequest
 from geo311.hotspots import find_hotspots, params_from_config
+from geo311.openapi import api_error
 from geo311.request_query import parse_request_filter
 
 __all__ = ["blueprint", "PARAMETERS", "OPENAPI_OPERATIONS"]
@@ -85,9 +86,7 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {
             "200": {"description": "Parameters used, clusters and significant cells",
                     "content": {"application/json": {"schema": {"type": "object"}}}},
-            "400": {"description": "A parameter is invalid (named in the error)",
-                    "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ApiError"}}}},
+            "400": api_error("A parameter is invalid (named in the error)"),
         },
     },
 }

@@ -51,7 +51,8 @@ def locate_batch() -> Response:
     """Up to 1,000 queries: ``{"queries": [{"q": ...} | {"lon": .., "lat": ..}, ...]}``."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("queries"), list):
-        raise BadRequest("body must be JSON: {\"queries\": [{\"q\": \"...\"} or {\"lon\": .., \"lat\": ..}]}")
+        raise BadRequest('body must be JSON: {"queries": [{"q": "..."} or '
+                         '{"lon": .., "lat": ..}]}')
     queries = body["queries"]
     if len(queries) > BATCH_LIMIT:
         raise BadRequest(f"'queries' has {len(queries)} items; the limit is {BATCH_LIMIT}")
@@ -61,7 +62,8 @@ def locate_batch() -> Response:
         try:
             results.append(_one(conn, item))
         except BadRequest as exc:
-            results.append({"ok": False, "error": f"queries[{index}]: {exc.message}", "status": 400})
+            results.append({"ok": False, "error": f"queries[{index}]: {exc.message}",
+                            "status": 400})
     return jsonify({"results": results})
 
 

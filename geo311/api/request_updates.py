@@ -10,6 +10,7 @@ from geo311.auth import check_department, current_principal, require_role
 from geo311.db import get_conn, get_engine
 from geo311.duplicates import find_duplicates
 from geo311.models import STAFF_ROLES
+from geo311.openapi import api_error
 from geo311.request_updates import (
     UPDATE_ROLES,
     StaleVersion,
@@ -79,14 +80,10 @@ def _readable_state(request_id: int) -> Any:
     return state
 
 
-def _err(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ApiError"}}}}
 
-
-_READ_ERRORS = {"401": _err("No, unknown or revoked token"),
-                "403": _err("Outside the caller's department or council district"),
-                "404": _err("No such request")}
+_READ_ERRORS = {"401": api_error("No, unknown or revoked token"),
+                "403": api_error("Outside the caller's department or council district"),
+                "404": api_error("No such request")}
 _ID = {"request_id": "The request's id."}
 
 #: Written OpenAPI operations of this blueprint (merged into geo311.openapi.OPERATIONS).
@@ -99,9 +96,9 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                         "description": "The ETag (version) the client saw.",
                         "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The new state, with its ETag"},
-                      "400": _err("A field or transition the rules refuse"), **_READ_ERRORS,
-                      "409": _err("Stale version; the body's `current` is the state now"),
-                      "428": _err("If-Match missing")},
+                      "400": api_error("A field or transition the rules refuse"), **_READ_ERRORS,
+                      "409": api_error("Stale version; the body's `current` is the state now"),
+                      "428": api_error("If-Match missing")},
     },
     ("/api/v1/requests/{}/history", "get"): {
         "summary": "The request's state and append-only status history (staff).",

@@ -12,6 +12,7 @@ from geo311.auth import check_password, current_principal, issue_token, require_
 from geo311.db import get_conn, get_engine
 from geo311.errors import BadRequest, Unauthorized
 from geo311.models import STAFF_ROLES
+from geo311.openapi import api_error
 
 __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
@@ -79,21 +80,17 @@ def _moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _resp(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ApiError"}}}}
 
-
-_STAFF_ERRORS = {"401": _resp("No, unknown or revoked token"),
-                 "403": _resp("Role or department not allowed")}
+_STAFF_ERRORS = {"401": api_error("No, unknown or revoked token"),
+                 "403": api_error("Role or department not allowed")}
 
 #: Written OpenAPI operations of this blueprint (merged into geo311.openapi.OPERATIONS).
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/auth/login", "post"): {
         "summary": "Exchange a staff name and password (JSON) for a new API token.",
         "responses": {"200": {"description": "The token"},
-                      "400": _resp("Body is not JSON with name and password"),
-                      "401": _resp("Wrong name or password")},
+                      "400": api_error("Body is not JSON with name and password"),
+                      "401": api_error("Wrong name or password")},
     },
     ("/api/v1/auth/whoami", "get"): {
         "summary": "The calling staff member's role and scope.",

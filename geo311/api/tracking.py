@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from geo311.db import get_conn
+from geo311.openapi import api_error
 from geo311.request_tracking import count_followers, follow_request, public_history
 from geo311.service_requests import get_request, get_request_feature
 
@@ -56,10 +57,6 @@ def timeline(request_id: int) -> Response:
                     "history": [h.as_dict() for h in history]})
 
 
-def _err(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/ApiError"}}}}
-
 
 _ID = {"request_id": "The request's id."}
 
@@ -70,19 +67,19 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                    '{"contact": {"email" or "phone"}} stored privately.',
         "path_params": _ID,
         "responses": {"201": {"description": "The public Feature with properties.followers"},
-                      "400": _err("A field is not accepted or the contact is malformed"),
-                      "404": _err("No such request")},
+                      "400": api_error("A field is not accepted or the contact is malformed"),
+                      "404": api_error("No such request")},
     },
     ("/api/v1/requests/{}/followers", "get"): {
         "summary": "How many residents follow a request (never who).",
         "path_params": _ID,
-        "responses": {"200": {"description": "The count"}, "404": _err("No such request")},
+        "responses": {"200": {"description": "The count"}, "404": api_error("No such request")},
     },
     ("/api/v1/requests/{}/timeline", "get"): {
         "summary": "Public status history of a request, oldest first: status changes, close "
                    "reasons, public notes, duplicate links (no staff names).",
         "path_params": _ID,
         "responses": {"200": {"description": "Status and history"},
-                      "404": _err("No such request")},
+                      "404": api_error("No such request")},
     },
 }
