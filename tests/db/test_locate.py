@@ -185,3 +185,32 @@ def test_county_island_in_spanish(streets):
     result = locate_point(streets, -118.255, 34.045, lang="es")
     assert "isla no incorporada del Condado" in result.jurisdiction.message
     assert result.jurisdiction.contact.startswith("Condado de Los Ángeles")
+
+
+def test_reverse_names_the_street_as_the_city_does(streets):
+    """The address layer's 30 VENICE BLVD (pre S) under the pin, and the City's own geocode of
+    44 E SOUTH VENICE BLVD 40 m along: the answer keeps the layer's number and takes the City's
+    name of the street."""
+    add_address(streets, 30, None, "S", "VENICE", "BLVD", -118.2530, 34.0130)
+    add_address(streets, 44, None, "E", "SOUTH VENICE", "BLVD", -118.25257, 34.0130,
+                kind="observed")
+    result = locate_point(streets, -118.25301, 34.01301, on=OLD)
+    assert result.address.house_number == "30"
+    assert result.address.street == "E SOUTH VENICE BLVD"
+    assert "street_named_as_the_city_does" in result.reasons
+
+
+def test_reverse_keeps_the_layer_name_when_the_city_names_another_street(streets):
+    add_address(streets, 30, None, "S", "VENICE", "BLVD", -118.2530, 34.0130)
+    add_address(streets, 44, None, "E", "VENICE VIEW", "DR", -118.25257, 34.0130, kind="observed")
+    result = locate_point(streets, -118.25301, 34.01301, on=OLD)
+    assert result.address.street == "S VENICE BLVD"
+    assert "street_named_as_the_city_does" not in result.reasons
+
+
+def test_reverse_keeps_the_layer_name_when_only_the_suffix_differs(streets):
+    """FLOWER AVE and FLOWER ST are two streets: the City's FLOWER ST nearby renames nothing."""
+    add_address(streets, 30, None, None, "FLOWER", "AVE", -118.2530, 34.0130)
+    add_address(streets, 44, None, None, "FLOWER", "ST", -118.25257, 34.0130, kind="observed")
+    result = locate_point(streets, -118.25301, 34.01301, on=OLD)
+    assert result.address.street == "FLOWER AVE"
