@@ -92,9 +92,10 @@ def should_rebuild(conn: Connection, incoming_rows: int) -> bool:
     """Whether a load of ``incoming_rows`` should drop and rebuild the secondary indexes.
 
     The rule: at least :data:`MIN_ROWS` rows, into a ``service_request`` that holds no more rows
-    than the load. Measured at 50,000 rows, maintaining the indexes and foreign keys cost ~60 us
-    per loaded row and rebuilding them ~20 us per row of the final table, so the rebuild wins
-    while the table is under ~2x the load; 1x leaves a margin.
+    than the load. Measured at 50,000 rows, maintaining the indexes and foreign keys cost 45-60
+    us of backend CPU per loaded row, and rebuilding them 12-38 us per row of the final table
+    (50,000 to 300,000 rows, growing with the table's size), so the rebuild wins while the table
+    is up to about as large as the load.
 
     :param conn: connection in the import's transaction.
     :param incoming_rows: the load's size (:func:`estimate_rows`).
