@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["WEIGHTS", "score_features", "model_score"]
+__all__ = ["WEIGHTS", "DOUBTS", "score_features", "model_score"]
 
 #: Reasons with a weight of their own (others only act through the rung score).
 MODEL_REASONS = (
@@ -31,6 +31,16 @@ MODEL_REASONS = (
     "house_number_not_found", "one_cross_street_only", "community_as_city", "unit_ignored",
     "spelled_number_normalized", "fraction_not_matched",
 )
+#: Reasons that name a doubt: their weights are fitted at most 0, so a named doubt never raises
+#: the score (a positive weight would only correct an overshooting rung penalty).
+DOUBTS = frozenset({
+    "fuzzy_street_name", "street_suffix_missing", "direction_missing", "direction_mismatch",
+    "zip_mismatch", "far_from_street_range", "intersection_from_addresses",
+    "house_number_from_address_grid", "opposite_side_neighbours", "other_side",
+    "beyond_last_known_address", "hundred_block_only", "house_number_not_found",
+    "one_cross_street_only", "fraction_not_matched", "weak_observation", "few_known",
+    "on_anchor", "far_from_anchor", "community_as_city", "unit_ignored",
+})
 #: Precision rungs with a weight of their own (the layer's address points apart from observed).
 MODEL_RUNGS = (
     "address_point:address", "address_point:observed", "interpolated_range",
@@ -39,52 +49,49 @@ MODEL_RUNGS = (
 
 #: Fitted coefficients (log-odds), see the module docstring. Features not listed weigh 0.
 WEIGHTS: dict[str, float] = {
-    "bias": -1.898,
-    "address_point:address": 0.602,
-    "address_point:observed": 0.676,
-    "alone": 0.322,
-    "anchor_confidence": 1.245,
-    "between_known_addresses": 0.106,
-    "between_numbered_streets": 1.02,
-    "beyond_last_known_address": -0.16,
-    "chance": -0.349,
-    "confidence": 2.579,
-    "crossing_of_address_lines": 0.866,
-    "direction_mismatch": -1.383,
-    "direction_missing": 0.091,
-    "far_from_anchor": -0.408,
-    "far_from_street_range": 2.025,
-    "few_known": -0.007,
-    "fraction_not_matched": -0.152,
-    "fuzzy_street_name": -1.672,
+    "bias": -1.421,
+    "address_point:address": 1.286,
+    "address_point:observed": 0.804,
+    "alone": 0.506,
+    "anchor_confidence": 1.229,
+    "between_known_addresses": -0.122,
+    "between_numbered_streets": 1.011,
+    "beyond_last_known_address": -0.441,
+    "chance": 0.957,
+    "confidence": 2.987,
+    "crossing_of_address_lines": 0.824,
+    "direction_mismatch": -1.858,
+    "far_from_anchor": -0.397,
+    "few_known": -0.031,
+    "fraction_not_matched": -0.143,
+    "fuzzy_street_name": -2.105,
     "house_number_from_address_grid": -0.315,
-    "house_number_not_found": -0.644,
-    "hundred_block_only": -0.709,
-    "interpolated_points": -0.341,
-    "interpolated_range": -0.576,
-    "intersection": 0.993,
-    "intersection_from_addresses": -1.502,
-    "log_anchor_m": 0.138,
-    "log_gap": 0.019,
-    "log_known": 0.064,
-    "log_observations": -1.772,
-    "log_reach": -0.332,
-    "log_runner_up_m": -0.004,
-    "log_spread": 0.609,
-    "on_anchor": -0.581,
-    "opposite_side_neighbours": -0.081,
-    "other_side": -0.081,
-    "past_on_anchor": 0.144,
-    "placed_by_address_grid": 0.109,
-    "range_anchored_by_addresses": 0.888,
-    "real_anchors": -0.317,
-    "rung_score": 3.389,
-    "runner_up_score": 0.098,
-    "street": -0.644,
-    "street_block": -0.709,
-    "street_suffix_missing": -0.578,
-    "weak_observation": -0.943,
-    "zip_mismatch": 0.205,
+    "house_number_not_found": -0.856,
+    "hundred_block_only": -0.908,
+    "interpolated_points": -0.623,
+    "interpolated_range": -1.173,
+    "intersection": 1.47,
+    "intersection_from_addresses": -1.847,
+    "log_anchor_m": 0.139,
+    "log_gap": 0.016,
+    "log_known": 0.055,
+    "log_observations": -1.662,
+    "log_reach": -0.337,
+    "log_runner_up_m": 0.056,
+    "log_spread": 0.594,
+    "on_anchor": -0.579,
+    "opposite_side_neighbours": -0.096,
+    "other_side": -0.096,
+    "past_on_anchor": 0.168,
+    "placed_by_address_grid": 0.162,
+    "range_anchored_by_addresses": 0.921,
+    "real_anchors": -0.279,
+    "rung_score": 1.883,
+    "runner_up_score": 0.042,
+    "street": -0.856,
+    "street_block": -0.908,
+    "street_suffix_missing": -0.711,
+    "weak_observation": -1.314,
 }
 
 

@@ -4,7 +4,7 @@
 Reads the CSV written by ``scripts/eval_locate.py --dev --dump FILE`` (the 2018 sample located
 against a reference built from the 2022 sample and the citations; never the 2020 sample the
 README reports on), fits an L2-regularised logistic regression of "within 30 m" on
-:func:`geo311.locate_score.score_features`, prints the share of (right, wrong) pairs ordered
+:func:`geo311.locate_score.score_features` (a reason that names a doubt never raises the score), prints the share of (right, wrong) pairs ordered
 before and after (in-sample and by two-fold cross-validation) and the weights to paste into
 ``WEIGHTS``.
 
@@ -20,7 +20,7 @@ import random
 
 import numpy as np
 
-from geo311.locate_score import model_score, score_features
+from geo311.locate_score import DOUBTS, model_score, score_features
 
 
 def load(path: str) -> tuple[list[dict[str, float]], list[int], list[int]]:
@@ -50,7 +50,20 @@ def ordered(scores: list[float], ys: list[int]) -> float:
     return float((below + ties / 2).sum() / (len(right) * len(wrong)))
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+def fit(x: np.ndarray, y: np.ndarray, l2: float, names: list[str]) -> np.ndarray:
+    """The penalised logistic fit with every doubt's weight at most 0: a doubt that would weigh
+    for the answer (its rung penalty overshot) is left out and the rest fitted again."""
+    free = np.ones(x.shape[1], dtype=bool)
+    while True:
+        w = np.zeros(x.shape[1])
+        w[free] = _newton(x[:, free], y, l2)
+        wrong = [i for i, n in enumerate(names) if n in DOUBTS and w[i] > 0]
+        if not wrong:
+            return w
+        free[wrong] = False
+
+
+def _newton(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
     """Newton-Raphson (IRLS) for the penalised logistic log-likelihood (bias unpenalised)."""
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
@@ -82,11 +95,11 @@ def main() -> None:
     halves = [order[::2], order[1::2]]
     cv_scores = [0] * len(rows)
     for train, test in (halves, halves[::-1]):
-        w = fit(x[train], y[train], args.l2)
+        w = fit(x[train], y[train], args.l2, names)
         weights = dict(zip(names, w, strict=True))
         for i in test:
             cv_scores[i] = model_score(rows[i], weights)
-    w = fit(x, y, args.l2)
+    w = fit(x, y, args.l2, names)
     weights = {n: round(float(v), 3) for n, v in zip(names, w, strict=True) if abs(v) >= 0.0005}
     fitted = [model_score(r, weights) for r in rows]
     print(f"model, two-fold: {ordered(cv_scores, ys):.1%}; in-sample: {ordered(fitted, ys):.1%}")
