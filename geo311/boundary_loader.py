@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from shapely.geometry import MultiPolygon
 from sqlalchemy import delete, insert, text
 from sqlalchemy.engine import Connection
 
@@ -106,7 +107,7 @@ def load_boundary(conn: Connection, definition: BoundaryDefinition, data_dir: Pa
     report = LoadReport(name=f"{definition.name} ({definition.type_code} {definition.vintage})")
     frame = read_features(data_dir / definition.file, layer=definition.layer)
     lookup = _read_code_lookup(data_dir, definition.code_lookup)
-    rows: list[tuple[str, str, dict, str]] = []
+    rows: list[tuple[str, str, dict, MultiPolygon]] = []
     seen: dict[str, int] = {}
     records = frame.to_dict("records")
     for index, record in enumerate(progress(records, len(records), definition.name), start=1):
@@ -115,7 +116,8 @@ def load_boundary(conn: Connection, definition: BoundaryDefinition, data_dir: Pa
             continue
         code = _code_for(record, definition, lookup)
         if code is None:
-            report.reject(index, _why_no_code(record, definition), _name_for(record, definition, ""))
+            report.reject(index, _why_no_code(record, definition),
+                          _name_for(record, definition, ""))
             continue
         geom = to_multipolygon(record.get("geometry"))
         if geom is None:
@@ -125,6 +127,9 @@ def load_boundary(conn: Connection, definition: BoundaryDefinition, data_dir: Pa
             # Two features with one code are one area in several pieces (MapIt merges them too).
             prior = rows[seen[code]]
             merged = to_multipolygon(_union(prior[3], geom))
+            if merged is None:
+                report.reject(index, f"could not merge with the earlier area of code {code}", code)
+                continue
             rows[seen[code]] = (prior[0], prior[1], prior[2], merged)
             report.notes.append(f"row {index}: merged into earlier area with code {code}")
             continue
@@ -149,7 +154,8 @@ def slugify(value: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", ascii_text.upper()).strip("_")
 
 
-def _write_set(conn: Connection, definition: BoundaryDefinition, rows: list, max_vertices: int) -> None:
+def _write_set(conn: Connection, definition: BoundaryDefinition, rows: list,
+               max_vertices: int) -> None:
     conn.execute(
         delete(BoundarySet).where(
             BoundarySet.type_code == definition.type_code, BoundarySet.vintage == definition.vintage
@@ -253,7 +259,8 @@ def _read_code_lookup(data_dir: Path, spec: Mapping[str, str] | None) -> dict[st
 
 
 def _name_key(name: str) -> str:
-    """Compare NC names without the words that vary between layers ('NC', 'Neighborhood Council')."""
+    """Compare NC names without the words that vary between layers ('NC', 'Neighborhood
+    Council')."""
     words = re.sub(r"[^a-z0-9 ]+", " ", name.lower()).split()
     drop = {"nc", "neighborhood", "council", "the", "of"}
     return " ".join(word for word in words if word not in drop)

@@ -128,4 +128,6 @@ def load_driver_sql(name: str) -> str:
 
 def driver_cursor(conn: Connection):
     """A psycopg cursor on the same connection (and transaction) as ``conn``."""
-    return conn.connection.driver_connection.cursor()
+    raw = conn.connection.driver_connection
+    assert raw is not None, "the connection is closed"
+    return raw.cursor()

@@ -1,9 +1,10 @@
-"""First-run loading for `make run`: every boundary set and reference file that is not loaded yet."""
+"""First-run loading for `make run`: every boundary set and reference file not loaded yet."""
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,8 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
     for definition in read_definitions(Path(config["BOUNDARIES_DIR"])):
         if (definition.type_code, definition.vintage) in present:
             continue
-        _load(engine, echo, lambda conn, d=definition: load_boundary(
-            conn, d, data_dir, commit=True, max_vertices=int(config["SUBDIVIDE_MAX_VERTICES"])))
+        _load(engine, echo, partial(_load_boundary_in, definition=definition, data_dir=data_dir,
+                                    max_vertices=int(config["SUBDIVIDE_MAX_VERTICES"])))
         loaded += 1
     manifest = read_manifest(data_dir)
     steps: list[tuple[Any, str, Callable[..., LoadReport], dict[str, Any]]] = []
@@ -55,7 +56,8 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
         steps.append((StreetSegment, entry["source"], load_streets,
                       {"fmt": entry.get("format", "auto"), "source": entry["source"]}))
     for entry in manifest.get("intersections", []):
-        steps.append((Intersection, entry["source"], load_intersections, {"source": entry["source"]}))
+        steps.append((Intersection, entry["source"], load_intersections,
+                      {"source": entry["source"]}))
     for entry in manifest.get("addresses", []):
         steps.append((AddressPoint, entry["source"], load_addresses,
                       {"fmt": entry.get("format", "auto"), "source": entry["source"]}))
@@ -72,8 +74,8 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
             ).scalar_one()
         if count:
             continue
-        _load(engine, echo, lambda conn, f=file, ld=loader, o=options: ld(
-            conn, data_dir / f, commit=True, **o))
+        _load(engine, echo, partial(_load_file_in, loader=loader, path=data_dir / file,
+                                    options=options))
         loaded += 1
     loaded += build_missing_observed_reference(engine, config, echo)
     with engine.begin() as conn:
@@ -127,6 +129,16 @@ def load_missing_requests(engine: Engine, config: Mapping[str, Any],
     return report.inserted
 
 
+def _load_boundary_in(conn: Any, *, definition: Any, data_dir: Path,
+                      max_vertices: int) -> LoadReport:
+    return load_boundary(conn, definition, data_dir, commit=True, max_vertices=max_vertices)
+
+
+def _load_file_in(conn: Any, *, loader: Callable[..., LoadReport], path: Path,
+                  options: dict[str, Any]) -> LoadReport:
+    return loader(conn, path, commit=True, **options)
+
+
 def _load(engine: Engine, echo: Callable[[str], None],
           work: Callable[[Any], LoadReport]) -> LoadReport:
     with engine.begin() as conn:
@@ -135,5 +147,6 @@ def _load(engine: Engine, echo: Callable[[str], None],
     for rejected in report.rejected[:10]:
         echo(f"  rejected {rejected}")
     if len(report.rejected) > 10:
-        echo(f"  ... and {len(report.rejected) - 10} more rejected (run the load by hand to list all)")
+        echo(f"  ... and {len(report.rejected) - 10} more rejected "
+             "(run the load by hand to list all)")
     return report

@@ -1,4 +1,4 @@
-"""Shared loading: read any OGR source with pyogrio, reproject to WGS84, report rejects, COPY rows."""
+"""Shared loading: read any OGR source with pyogrio, reproject to WGS84, report rejects, COPY."""
 
 from __future__ import annotations
 
@@ -123,6 +123,7 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str],
     from psycopg import sql
 
     raw = conn.connection.driver_connection
+    assert raw is not None, "the connection is closed"
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
