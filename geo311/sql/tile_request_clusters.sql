@@ -18,7 +18,7 @@
 --   * :from_cells false (an area or an age filter, which the summary does not key): every
 --     matching request, counted live (bitmap scan of ix_service_request_location_3857, the
 --     filters spliced in by geo311.tiles at the comment line); the cost grows with the requests
---     in the tile (~0.1 s for 50,000).
+--     in the tile (~1 s for the 317,000 of a central z10 tile among 500,000 requests).
 WITH live AS (
     SELECT (request_cell_col(ST_X(r.location_3857)) >> :cell_shift) - :x * :cells AS col,
            (request_cell_row(ST_Y(r.location_3857)) >> :cell_shift) - :y * :cells AS row,
