@@ -4,9 +4,9 @@
 Reads the CSV written by ``scripts/eval_locate.py --dev --dump FILE`` (the 2018 sample located
 against a reference built from the 2022 sample and the citations; never the 2020 sample the
 README reports on), fits an L2-regularised logistic regression of "within 30 m" on
-:func:`geo311.locate_score.score_features` (a reason that names a doubt never raises the score), prints the share of (right, wrong) pairs ordered
-before and after (in-sample and by two-fold cross-validation) and the weights to paste into
-``WEIGHTS``.
+:func:`geo311.locate_score.score_features` (a reason that names a doubt never raises the
+score), prints the share of (right, wrong) pairs ordered before and after (in-sample and by
+two-fold cross-validation) and the weights to paste into ``WEIGHTS``.
 
 Usage: .venv/bin/python scripts/fit_score.py /tmp/dev.csv [--l2 1.0]
 """
