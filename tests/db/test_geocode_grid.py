@@ -218,7 +218,7 @@ def test_alternatives_never_score_above_the_answer_listed_before_them(conn):
     found = geocode_parsed(conn, parse_query("535 S RHO ST"))
     assert len(found) >= 2
     assert all(1 <= c.score <= 100 for c in found)
-    assert all(a.score > b.score for a, b in zip(found, found[1:]))
+    assert all(a.score > b.score for a, b in zip(found, found[1:], strict=False))
     assert found[0].extra["rung_score"] >= found[1].extra["rung_score"]
 
 
