@@ -123,7 +123,7 @@ def _distance_and_number(xy: list[tuple[float, float]],
     """
     if len(xy) == 1:
         return math.hypot(*xy[0]), numbers[0]
-    best = (math.inf, None)
+    best: tuple[float, int | None] = (math.inf, None)
     last = len(xy) - 2
     for i, ((ax, ay), (bx, by), na, nb) in enumerate(
             zip(xy, xy[1:], numbers, numbers[1:], strict=False)):
