@@ -19,9 +19,10 @@ from geo311.snap import point_at_fraction
 
 __all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_names"]
 
-#: Base score per precision, scaled by how sure each rung is and lowered by its reasons. The numbers
-#: track the measured share of answers within 30 m of the City's own geocode on held-out MyLA311
-#: records (scripts/eval_locate.py), so a higher score means a likelier right answer.
+#: Base score per precision, scaled by how sure each rung is and lowered by its reasons: the rung
+#: score that ranks the candidates (held-out shares within 30 m of the City's own geocode,
+#: scripts/eval_locate.py). The published score is the model's (geo311.locate_score), which takes
+#: the rung score as one of its features.
 BASE_SCORE = {
     "address_point": 100,
     "interpolated_range": 72,
