@@ -41,3 +41,8 @@ CREATE INDEX IF NOT EXISTS ix_service_request_location_3857 ON service_request
     USING gist (location_3857);
 CREATE INDEX IF NOT EXISTS ix_service_request_tile_newest ON service_request (requested_at DESC)
     INCLUDE (location_3857, id, status, service_code, department, address_short);
+-- Duplicates linked to a request (and the check PostgreSQL makes for the self-referencing foreign key
+-- when a request is deleted: without it each delete scans the table). Partial: most rows are no
+-- duplicate.
+CREATE INDEX IF NOT EXISTS ix_service_request_duplicate_of ON service_request (duplicate_of)
+    WHERE duplicate_of IS NOT NULL;

@@ -199,3 +199,11 @@ def test_concurrent_creates_with_one_key_make_exactly_one_request(race_engine):
         assert conn.execute(text("SELECT count(*) FROM request_status_history h JOIN "
                                  "service_request r ON r.id = h.request_id "
                                  "WHERE r.idempotency_key = 'race-1'")).scalar_one() == 1
+
+
+def test_deleting_a_request_checks_its_duplicates_through_an_index(conn):
+    """The self-referencing duplicate_of key is indexed, so a delete does not scan the table."""
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(row[0] for row in conn.execute(text(
+        "EXPLAIN SELECT 1 FROM service_request WHERE duplicate_of = 42 FOR KEY SHARE")))
+    assert "ix_service_request_duplicate_of" in plan
