@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -89,13 +90,28 @@ def _close_conn(_exc: BaseException | None) -> None:
         conn.close()
 
 
+#: A whole line ``/* <name>.sql */`` in a statement stands for the lines of ``sql/<name>.sql``.
+_INCLUDE_LINE = re.compile(r"^[ \t]*/\* (\w+)\.sql \*/[ \t]*$", re.MULTILINE)
+
+
 @cache
 def load_sql(name: str) -> TextClause:
     """Load ``geo311/sql/<name>.sql`` once as a ``text()`` clause with named binds.
 
     :param name: file stem, e.g. ``"areas_at_point"``.
     """
-    return text(sql_source(name))
+    return text(with_includes(sql_source(name)))
+
+
+def with_includes(source: str) -> str:
+    """``source`` with each whole line ``/* <name>.sql */`` replaced by the lines of
+    ``sql/<name>.sql`` (its comment lines dropped, its own include lines expanded).
+
+    So a fragment shared by several statements (e.g. the request filters) is written once.
+    """
+    return _INCLUDE_LINE.sub(
+        lambda line: with_includes(sql_source(line.group(1), strip_comments=True)).strip("\n"),
+        source)
 
 
 @cache
@@ -120,9 +136,7 @@ def load_driver_sql(name: str) -> str:
 
     Example: ``WHERE id = :id`` becomes ``WHERE id = %(id)s``.
     """
-    import re
-
-    body = sql_source(name, strip_comments=True).replace("%", "%%")
+    body = with_includes(sql_source(name, strip_comments=True)).replace("%", "%%")
     return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", body)
 
 

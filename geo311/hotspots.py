@@ -31,7 +31,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME
-from geo311.db import sql_source
+from geo311.db import sql_source, with_includes
 from geo311.errors import BadRequest
 from geo311.request_query import RequestFilter
 
@@ -328,5 +328,5 @@ def _statement(name: str) -> TextClause:
     body = sql_source(name, strip_comments=True).lstrip()
     if not body.startswith("WITH "):
         raise ValueError(f"{name}.sql must open with WITH to take the pts CTE")
-    points = sql_source("hotspot_requests", strip_comments=True).strip()
+    points = with_includes(sql_source("hotspot_requests", strip_comments=True)).strip()
     return text(f"WITH pts AS (\n{points}\n),\n{body.removeprefix('WITH ')}")

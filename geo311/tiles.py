@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import today_in_la
-from geo311.db import driver_cursor, load_driver_sql, load_sql
+from geo311.db import driver_cursor, load_driver_sql, load_sql, sql_source
 from geo311.errors import BadRequest, NotFound
 from geo311.geometry import parse_date
 from geo311.request_query import checked_statuses, parse_area
@@ -78,7 +78,8 @@ MAX_AGE_DAYS = 3660
 #: Longest comma-separated filter list accepted.
 MAX_FILTER_VALUES = 50
 _TABLES_SEEN: set[tuple[str, str]] = set()
-#: Where a request statement takes the lines of ``sql/tile_request_filter.sql``.
+#: Where a request statement takes the lines of ``sql/tile_request_filter.sql`` (an include line,
+#: expanded by :func:`geo311.db.with_includes`).
 _FILTER_SLOT = "/* tile_request_filter.sql */"
 #: Before a summary read: fold this transaction's own uncommitted request changes into
 #: ``request_cell`` now (they are otherwise folded at COMMIT), so a writer sees its own writes.
@@ -273,10 +274,9 @@ def request_statement(name: str) -> str:
     :returns: the statement with ``%(name)s`` binds (:func:`geo311.db.load_driver_sql`).
     :raises ValueError: the statement has no filter slot.
     """
-    body = load_driver_sql(name)
-    if body.count(_FILTER_SLOT) != 1:
+    if sql_source(name).count(_FILTER_SLOT) != 1:
         raise ValueError(f"sql/{name}.sql must hold the line {_FILTER_SLOT} once")
-    return body.replace(_FILTER_SLOT, load_driver_sql("tile_request_filter").strip("\n"))
+    return load_driver_sql(name)
 
 
 def rebuild_request_cells(conn: Connection) -> int:

@@ -2,19 +2,14 @@
 -- the point in metres (UTM 11N). geo311.hotspots puts this statement in front of
 -- find_hotspots.sql and find_hotspots_grid.sql as their first CTE, pts, so the filters are
 -- written once; PostgreSQL inlines a CTE read once, so each statement plans as if written inline.
--- Inputs: :service_codes, :statuses, :departments (text[] or NULL for any), :area (jsonb array
---   like [{"type":"CD","code":"10"}] or NULL), :start, :end (timestamptz or NULL, end exclusive).
+-- Inputs: those of request_filter.sql (type, status, department, area), :start, :end
+--   (timestamptz or NULL, end exclusive).
 -- Output: id, service_code, status, requested_at, geom (the location in EPSG:26911).
 -- Relies on: ix_service_request_type_requested (type and date), ix_service_request_areas
 --   (area), ix_service_request_status; with no filter, a sequential scan.
 SELECT r.id, r.service_code, r.status, r.requested_at, ST_Transform(r.location, 26911) AS geom
 FROM service_request r
 WHERE r.location IS NOT NULL
-  AND (CAST(:service_codes AS text[]) IS NULL
-       OR r.service_code = ANY(CAST(:service_codes AS text[])))
-  AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
-  AND (CAST(:departments AS text[]) IS NULL
-       OR r.department = ANY(CAST(:departments AS text[])))
-  AND (CAST(:area AS jsonb) IS NULL OR r.areas @> CAST(:area AS jsonb))
+  /* request_filter.sql */
   AND (CAST(:start AS timestamptz) IS NULL OR r.requested_at >= CAST(:start AS timestamptz))
   AND (CAST(:end AS timestamptz) IS NULL OR r.requested_at < CAST(:end AS timestamptz))
