@@ -1,4 +1,4 @@
--- The request cell summary behind the clustered request tiles (geo311/sql/request_cell_clusters.sql):
+-- The request cell summary behind the clustered request tiles (tile_request_clusters.sql):
 -- per z14 tile ("cell": it nests exactly in every 64 px cluster cell of z10-z12), request type,
 -- status and department (NULL stored as ''), the count, the sums of the web-mercator x and y in
 -- whole millimetres (integers: adding and taking away the same values never drifts, and the
