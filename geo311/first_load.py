@@ -47,7 +47,8 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
     for definition in read_definitions(Path(config["BOUNDARIES_DIR"])):
         if (definition.type_code, definition.vintage) in present:
             continue
-        _load(engine, echo, partial(_load_boundary_in, definition=definition, data_dir=data_dir,
+        _load(engine, echo, partial(load_boundary, definition=definition, data_dir=data_dir,
+                                    commit=True,
                                     max_vertices=int(config["SUBDIVIDE_MAX_VERTICES"])))
         loaded += 1
     manifest = read_manifest(data_dir)
@@ -74,8 +75,7 @@ def load_missing_reference(engine: Engine, config: Mapping[str, Any],
             ).scalar_one()
         if count:
             continue
-        _load(engine, echo, partial(_load_file_in, loader=loader, path=data_dir / file,
-                                    options=options))
+        _load(engine, echo, partial(loader, path=data_dir / file, commit=True, **options))
         loaded += 1
     loaded += build_missing_observed_reference(engine, config, echo)
     with engine.begin() as conn:
@@ -127,16 +127,6 @@ def load_missing_requests(engine: Engine, config: Mapping[str, Any],
         return 0
     report = run_import(engine, samples, commit=True, echo=echo)
     return report.inserted
-
-
-def _load_boundary_in(conn: Any, *, definition: Any, data_dir: Path,
-                      max_vertices: int) -> LoadReport:
-    return load_boundary(conn, definition, data_dir, commit=True, max_vertices=max_vertices)
-
-
-def _load_file_in(conn: Any, *, loader: Callable[..., LoadReport], path: Path,
-                  options: dict[str, Any]) -> LoadReport:
-    return loader(conn, path, commit=True, **options)
 
 
 def _load(engine: Engine, echo: Callable[[str], None],

@@ -23,7 +23,6 @@ def test_an_explicit_secret_wins(tmp_path):
     assert app.config["SECRET_KEY"] == "set-by-operator"
 
 
-
 def test_setup_stores_a_secret_when_none_is_set_or_stored(tmp_path):
     app = create_app({"VAR_DIR": str(tmp_path), "SECRET_KEY": ""})
     stored = keep_secret_for_workers(app).read_text()
