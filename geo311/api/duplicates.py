@@ -24,7 +24,6 @@ blueprint = Blueprint("duplicates", __name__)
 _LIMIT_MAX = 50
 
 
-
 @blueprint.get("/service-types")
 def get_service_types() -> Response:
     """Request types with their questions in ``lang`` (en, es), filtered by ``q`` in both."""
@@ -76,7 +75,6 @@ def _q(name: str, description: str, schema: dict[str, Any], required: bool = Fal
        ) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema}
-
 
 
 #: Written OpenAPI operations of this blueprint (merged into geo311.openapi.OPERATIONS).

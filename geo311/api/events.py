@@ -23,7 +23,6 @@ __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 blueprint = Blueprint("events", __name__)
 
 
-
 @blueprint.get("/events")
 def events() -> Response:
     """Stream request events (created, updated, closed, merged, located...) as they commit."""

@@ -21,7 +21,6 @@ PARAMETERS = {"eps_m": float, "min_points": int, "cell_m": float, "weeks": int, 
               "limit": int}
 
 
-
 @blueprint.get("/hotspots")
 def hotspots() -> Response:
     """Hotspots of the requests matching ``service_code``, ``status``, ``department``,

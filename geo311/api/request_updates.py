@@ -26,7 +26,6 @@ __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 blueprint = Blueprint("request_updates", __name__)
 
 
-
 @blueprint.errorhandler(StaleVersion)
 def _stale(exc: StaleVersion) -> Response:
     response = jsonify({"ok": False, "error": exc.message, "status": 409,
@@ -78,7 +77,6 @@ def _readable_state(request_id: int) -> Any:
     state = get_request_state(get_conn(), request_id)
     check_department(principal, state.department, council_areas=state.areas)
     return state
-
 
 
 _READ_ERRORS = {"401": api_error("No, unknown or revoked token"),

@@ -19,7 +19,6 @@ __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 blueprint = Blueprint("staff", __name__)
 
 
-
 @blueprint.post("/auth/login")
 def login() -> Response:
     """Exchange a staff name and password for a new API token (every attempt is audited)."""
@@ -78,7 +77,6 @@ def _moment(value: str | None) -> datetime | None:
     except ValueError:
         raise BadRequest("since must be an ISO 8601 date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 
 _STAFF_ERRORS = {"401": api_error("No, unknown or revoked token"),

@@ -18,7 +18,6 @@ blueprint = Blueprint("tracking", __name__)
 _GEOJSON = "application/geo+json"
 
 
-
 @blueprint.post("/requests/<int:request_id>/followers")
 def follow(request_id: int) -> Response:
     """Follow a request; 201 with the public Feature and its ``followers`` count."""
@@ -55,7 +54,6 @@ def timeline(request_id: int) -> Response:
                     "close_reason": state.close_reason,
                     "followers": count_followers(conn, request_id),
                     "history": [h.as_dict() for h in history]})
-
 
 
 _ID = {"request_id": "The request's id."}
