@@ -21,6 +21,7 @@ from geo311 import __version__
 
 __all__ = [
     "api_error",
+    "query_param",
     "blueprint",
     "init_app",
     "build_openapi",
@@ -227,8 +228,9 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _q(name: str, description: str, schema: dict[str, Any] | None = None,
-       required: bool = False) -> dict[str, Any]:
+def query_param(name: str, description: str, schema: dict[str, Any] | None = None,
+                required: bool = False) -> dict[str, Any]:
+    """An OpenAPI query parameter (a string unless ``schema`` says otherwise)."""
     return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema or {"type": "string"}}
 
@@ -248,7 +250,7 @@ def _o311_error(description: str) -> dict[str, Any]:
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _W3 = {"type": "string", "format": "date-time"}
-_JURISDICTION = _q("jurisdiction_id", "Optional: `lacity.org`; any other value gets 404.")
+_JURISDICTION = query_param("jurisdiction_id", "Optional: `lacity.org`; any other value gets 404.")
 _O311_JURISDICTION_404 = _o311_error("jurisdiction_id (or the thing asked for) was not found")
 
 SCHEMAS: dict[str, Any] = {
@@ -417,34 +419,35 @@ SCHEMAS: dict[str, Any] = {
 }
 
 _REQUEST_FILTERS = [
-    _q("service_code", "Service codes, comma separated."),
-    _q("status", "open, acknowledged, assigned, in_progress, closed; comma separated."),
-    _q("department", "Department codes, comma separated (e.g. LASAN)."),
-    _q("area_type", "With area_code: requests inside that area (e.g. CD)."),
-    _q("area_code", "With area_type, e.g. 10."),
-    _q("start", "Requested on or after: YYYY-MM-DD (an LA day) or an ISO date-time."),
-    _q("end", "Requested before the end of: YYYY-MM-DD or an ISO date-time."),
-    _q("bbox", "min_lon,min_lat,max_lon,max_lat (WGS84)."),
-    _q("updated_after", "Only requests changed after this ISO date-time.", _W3),
+    query_param("service_code", "Service codes, comma separated."),
+    query_param("status", "open, acknowledged, assigned, in_progress, closed; comma separated."),
+    query_param("department", "Department codes, comma separated (e.g. LASAN)."),
+    query_param("area_type", "With area_code: requests inside that area (e.g. CD)."),
+    query_param("area_code", "With area_type, e.g. 10."),
+    query_param("start", "Requested on or after: YYYY-MM-DD (an LA day) or an ISO date-time."),
+    query_param("end", "Requested before the end of: YYYY-MM-DD or an ISO date-time."),
+    query_param("bbox", "min_lon,min_lat,max_lon,max_lat (WGS84)."),
+    query_param("updated_after", "Only requests changed after this ISO date-time.", _W3),
 ]
 _OPEN311_REQUEST_FILTERS = [
     _JURISDICTION,
-    _q("service_request_id", "Comma-separated ids; overrides every other filter."),
-    _q("service_code", "Comma-separated service codes (repeatable)."),
-    _q("start_date", "Earliest requested_datetime, W3C format, e.g. 2010-01-01T00:00:00Z. "
+    query_param("service_request_id", "Comma-separated ids; overrides every other filter."),
+    query_param("service_code", "Comma-separated service codes (repeatable)."),
+    query_param("start_date", "Earliest requested_datetime, W3C format, e.g. 2010-01-01T00:00:00Z. "
                      "Without dates: the last 90 days.", _W3),
-    _q("end_date", "Latest requested_datetime, W3C format.", _W3),
-    _q("status", "open, closed or both, comma separated."),
-    _q("page", "Extension: page number, from 1.", {"type": "integer", "minimum": 1}),
-    _q("page_size", "Extension: results per page, at most 1000 (the default).",
+    query_param("end_date", "Latest requested_datetime, W3C format.", _W3),
+    query_param("status", "open, closed or both, comma separated."),
+    query_param("page", "Extension: page number, from 1.", {"type": "integer", "minimum": 1}),
+    query_param("page_size", "Extension: results per page, at most 1000 (the default).",
        {"type": "integer", "minimum": 1, "maximum": 1000}),
-    _q("bbox", "Extension: min_lon,min_lat,max_lon,max_lat (WGS84)."),
-    _q("lat", "Extension: with long and radius, requests near a point.", {"type": "number"}),
-    _q("long", "Extension: see lat.", {"type": "number"}),
-    _q("radius", "Extension: metres around lat/long (default 500).", {"type": "number"}),
-    _q("updated_after", "Extension: only requests changed after this time.", _W3),
-    _q("agency_responsible", "Extension: department codes, comma separated (e.g. LASAN)."),
-    _q("extensions", "Extension: true adds extended_attributes (the locate answer).",
+    query_param("bbox", "Extension: min_lon,min_lat,max_lon,max_lat (WGS84)."),
+    query_param("lat", "Extension: with long and radius, requests near a point.",
+                {"type": "number"}),
+    query_param("long", "Extension: see lat.", {"type": "number"}),
+    query_param("radius", "Extension: metres around lat/long (default 500).", {"type": "number"}),
+    query_param("updated_after", "Extension: only requests changed after this time.", _W3),
+    query_param("agency_responsible", "Extension: department codes, comma separated (e.g. LASAN)."),
+    query_param("extensions", "Extension: true adds extended_attributes (the locate answer).",
        {"type": "boolean"}),
 ]
 _POST_FORM = {
@@ -484,11 +487,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/areas", "get"): {
         "summary": "Every area (council district, neighborhood council...) covering a point.",
         "parameters": [
-            _q("lon", "Longitude, WGS84.", {"type": "number"}, required=True),
-            _q("lat", "Latitude, WGS84.", {"type": "number"}, required=True),
-            _q("date", "YYYY-MM-DD: areas in force that day (default today in LA).",
+            query_param("lon", "Longitude, WGS84.", {"type": "number"}, required=True),
+            query_param("lat", "Latitude, WGS84.", {"type": "number"}, required=True),
+            query_param("date", "YYYY-MM-DD: areas in force that day (default today in LA).",
                {"type": "string", "format": "date"}),
-            _q("type", "Boundary type codes, comma separated (CD, NC, ...)."),
+            query_param("type", "Boundary type codes, comma separated (CD, NC, ...)."),
         ],
         "responses": {
             "200": _ok("The areas", {"type": "object", "properties": {
@@ -505,8 +508,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "One area as a GeoJSON Feature.",
         "path_params": {"type_code": "Boundary type, e.g. CD.", "code": "The area's code."},
         "parameters": [
-            _q("vintage", "A vintage of the type (default: the one in force)."),
-            _q("date", "YYYY-MM-DD: the vintage in force that day.",
+            query_param("vintage", "A vintage of the type (default: the one in force)."),
+            query_param("date", "YYYY-MM-DD: the vintage in force that day.",
                {"type": "string", "format": "date"}),
         ],
         "responses": {
@@ -519,14 +522,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Locate text (`q`) or a pin (`lon`/`lat`): address, street segment and side, "
                    "areas, jurisdiction, and the routed department with `service_code`.",
         "parameters": [
-            _q("q", "What a resident typed: an address, intersection, block or place."),
-            _q("lon", "Pin longitude (with lat, instead of q).", {"type": "number"}),
-            _q("lat", "Pin latitude.", {"type": "number"}),
-            _q("accuracy_m", "Device accuracy of the pin, metres.", {"type": "number"}),
-            _q("date", "YYYY-MM-DD: areas in force that day (default today).",
+            query_param("q", "What a resident typed: an address, intersection, block or place."),
+            query_param("lon", "Pin longitude (with lat, instead of q).", {"type": "number"}),
+            query_param("lat", "Pin latitude.", {"type": "number"}),
+            query_param("accuracy_m", "Device accuracy of the pin, metres.", {"type": "number"}),
+            query_param("date", "YYYY-MM-DD: areas in force that day (default today).",
                {"type": "string", "format": "date"}),
-            _q("lang", "en or es (default from Accept-Language)."),
-            _q("service_code", "Adds the department that handles this type here."),
+            query_param("lang", "en or es (default from Accept-Language)."),
+            query_param("service_code", "Adds the department that handles this type here."),
         ],
         "responses": {"200": _ok("The locate answer", _ref("LocateResult")),
                       "400": api_error("q and lon/lat both or neither, or a bad value")},
@@ -551,7 +554,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("/api/v1/autocomplete", "get"): {
         "summary": "The best 10 completions (addresses, streets, places) for what was typed.",
-        "parameters": [_q("q", "The text typed so far (at most 200 characters).")],
+        "parameters": [query_param("q", "The text typed so far (at most 200 characters).")],
         "responses": {"200": _ok("Completions", {"type": "object", "properties": {
             "q": {"type": "string"}, "results": {"type": "array", "items": {"type": "object"}}}}),
                       "400": api_error("q too long")},
@@ -559,10 +562,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/requests", "get"): {
         "summary": "Requests as a GeoJSON FeatureCollection, newest first, with a `next` link.",
         "parameters": _REQUEST_FILTERS + [
-            _q("limit", "Features per page (default 100, at most PAGE_LIMIT).",
+            query_param("limit", "Features per page (default 100, at most PAGE_LIMIT).",
                {"type": "integer", "minimum": 1}),
-            _q("cursor", "The opaque cursor of the `next` link."),
-            _q("sort", "-requested_at (default), requested_at or updated_at.",
+            query_param("cursor", "The opaque cursor of the `next` link."),
+            query_param("sort", "-requested_at (default), requested_at or updated_at.",
                {"enum": ["-requested_at", "requested_at", "updated_at"]}),
         ],
         "responses": {
@@ -673,7 +676,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "GET Service Request: one request (a list of one, as in the spec).",
         "path_params": {"service_request_id": "The request's id."},
         "parameters": [_JURISDICTION,
-                       _q("extensions", "true adds extended_attributes.", {"type": "boolean"})],
+                       query_param("extensions", "true adds extended_attributes.",
+                                   {"type": "boolean"})],
         "responses": {"200": _ok("The request", _ref("Open311Requests")),
                       "404": _o311_error("No such request, or jurisdiction_id not found")},
     },

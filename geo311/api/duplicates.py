@@ -15,7 +15,7 @@ from geo311.duplicate_suggestions import (
     suggestion_rule,
 )
 from geo311.errors import BadRequest
-from geo311.openapi import api_error
+from geo311.openapi import api_error, query_param
 from geo311.type_chooser import choose_types
 
 __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
@@ -71,20 +71,15 @@ def _whole(name: str) -> int | None:
     return int(raw)
 
 
-def _q(name: str, description: str, schema: dict[str, Any], required: bool = False
-       ) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": description,
-            "schema": schema}
-
-
 #: Written OpenAPI operations of this blueprint (merged into geo311.openapi.OPERATIONS).
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/service-types", "get"): {
         "summary": "Request types for the report page, with names, questions and choices in "
                    "one language, optionally filtered by what was typed (either language).",
         "parameters": [
-            _q("lang", "en or es (default en).", {"type": "string", "enum": ["en", "es"]}),
-            _q("q", "Words typed, e.g. bache or bulky (accents ignored).", {"type": "string"}),
+            query_param("lang", "en or es (default en).", {"type": "string", "enum": ["en", "es"]}),
+            query_param("q", "Words typed, e.g. bache or bulky (accents ignored).",
+                        {"type": "string"}),
         ],
         "responses": {"200": {"description": "The matching types, best first"},
                       "400": api_error("Unknown lang or over-long q")},
@@ -94,14 +89,14 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                    "duplicate radius and window, or on the same street block, nearest first, "
                    "with distance_m and age_days (public fields only).",
         "parameters": [
-            _q("service_code", "The type about to be reported.", {"type": "string"}, True),
-            _q("lon", "Longitude, WGS84.", {"type": "number"}, True),
-            _q("lat", "Latitude, WGS84.", {"type": "number"}, True),
-            _q("radius_m", f"Override the type's radius (1 to {MAX_RADIUS_M:g} m).",
+            query_param("service_code", "The type about to be reported.", {"type": "string"}, True),
+            query_param("lon", "Longitude, WGS84.", {"type": "number"}, True),
+            query_param("lat", "Latitude, WGS84.", {"type": "number"}, True),
+            query_param("radius_m", f"Override the type's radius (1 to {MAX_RADIUS_M:g} m).",
                {"type": "number"}),
-            _q("days", f"Override the type's window (1 to {MAX_DAYS} days).",
+            query_param("days", f"Override the type's window (1 to {MAX_DAYS} days).",
                {"type": "integer"}),
-            _q("limit", f"Most suggestions (1 to {_LIMIT_MAX}, default 20).",
+            query_param("limit", f"Most suggestions (1 to {_LIMIT_MAX}, default 20).",
                {"type": "integer"}),
         ],
         "responses": {"200": {"description": "The rule used and the suggestions"},

@@ -16,7 +16,7 @@ from geo311.events import (
     stream_engine,
     stream_events,
 )
-from geo311.openapi import api_error
+from geo311.openapi import api_error, query_param
 
 __all__ = ["blueprint", "OPENAPI_OPERATIONS"]
 
@@ -68,11 +68,6 @@ def _timeout(value: str | None) -> float:
     return seconds
 
 
-def _q(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": "string"}}
-
-
 #: Written OpenAPI operation of this blueprint (merged into geo311.openapi.OPERATIONS).
 OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("/api/v1/events", "get"): {
@@ -85,14 +80,14 @@ OPENAPI_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
             {"name": "Last-Event-ID", "in": "header", "required": False,
              "description": "The last event id received; the stream resumes after it.",
              "schema": {"type": "string"}},
-            _q("after", "Start after this event id (0: from the first event)."),
-            _q("service_code", "Only these types (comma list)."),
-            _q("department", "Only these departments (comma list)."),
-            _q("status", "Only events leaving a request in these statuses (comma list)."),
-            _q("kind", "Only these event kinds (comma list)."),
-            _q("area_type", "With area_code: only requests in this area (e.g. CD)."),
-            _q("area_code", "With area_type: the area's code (e.g. 1)."),
-            _q("timeout", f"Seconds before the server ends the stream (default "
+            query_param("after", "Start after this event id (0: from the first event)."),
+            query_param("service_code", "Only these types (comma list)."),
+            query_param("department", "Only these departments (comma list)."),
+            query_param("status", "Only events leaving a request in these statuses (comma list)."),
+            query_param("kind", "Only these event kinds (comma list)."),
+            query_param("area_type", "With area_code: only requests in this area (e.g. CD)."),
+            query_param("area_code", "With area_type: the area's code (e.g. 1)."),
+            query_param("timeout", f"Seconds before the server ends the stream (default "
                           f"{STREAM_TIMEOUT_S:.0f}, at most {MAX_TIMEOUT_S:.0f}; 0 sends the "
                           "backlog and ends)."),
         ],

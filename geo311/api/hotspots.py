@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from geo311.db import get_conn
 from geo311.errors import BadRequest
 from geo311.hotspots import find_hotspots, params_from_config
-from geo311.openapi import api_error
+from geo311.openapi import api_error, query_param
 from geo311.request_query import parse_request_filter
 
 __all__ = ["blueprint", "PARAMETERS", "OPENAPI_OPERATIONS"]
@@ -52,28 +52,27 @@ def _number(name: str, kind: type) -> Any:
         raise BadRequest(f"parameter '{name}' must be a number, got {raw[:40]!r}") from None
 
 
-def _q(name: str, description: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": {"type": kind}}
-
-
 _FILTERS = [
-    _q("service_code", "Request types, comma separated."),
-    _q("status", "Statuses, comma separated (default: any)."),
-    _q("department", "Department codes, comma separated."),
-    _q("area_type", "Boundary type of an area filter (with area_code), e.g. CD."),
-    _q("area_code", "Code of the area, e.g. 10."),
-    _q("start", "First day (YYYY-MM-DD, LA) or ISO date-time."),
-    _q("end", "Last day (inclusive) or ISO date-time; also ends the persistence window."),
+    query_param("service_code", "Request types, comma separated."),
+    query_param("status", "Statuses, comma separated (default: any)."),
+    query_param("department", "Department codes, comma separated."),
+    query_param("area_type", "Boundary type of an area filter (with area_code), e.g. CD."),
+    query_param("area_code", "Code of the area, e.g. 10."),
+    query_param("start", "First day (YYYY-MM-DD, LA) or ISO date-time."),
+    query_param("end", "Last day (inclusive) or ISO date-time; also ends the persistence window."),
 ]
 _TUNING = [
-    _q("eps_m", "DBSCAN distance in metres for every type (default HOTSPOT_EPS_M and the "
-                "per-type HOTSPOT_EPS_BY_TYPE).", "number"),
-    _q("min_points", "Fewest requests in a cluster (default HOTSPOT_MIN_POINTS).", "integer"),
-    _q("cell_m", "Gi* grid cell side in metres (default HOTSPOT_CELL_M).", "number"),
-    _q("weeks", "Persistence window in weeks (default HOTSPOT_WEEKS).", "integer"),
-    _q("min_z", "Smallest Gi* z-score of a listed cell (default 1.96).", "number"),
-    _q("limit", "Most clusters and cells listed (default 100).", "integer"),
+    query_param("eps_m", "DBSCAN distance in metres for every type (default HOTSPOT_EPS_M and the "
+                "per-type HOTSPOT_EPS_BY_TYPE).", {"type": "number"}),
+    query_param("min_points", "Fewest requests in a cluster (default HOTSPOT_MIN_POINTS).",
+                {"type": "integer"}),
+    query_param("cell_m", "Gi* grid cell side in metres (default HOTSPOT_CELL_M).",
+                {"type": "number"}),
+    query_param("weeks", "Persistence window in weeks (default HOTSPOT_WEEKS).",
+                {"type": "integer"}),
+    query_param("min_z", "Smallest Gi* z-score of a listed cell (default 1.96).",
+                {"type": "number"}),
+    query_param("limit", "Most clusters and cells listed (default 100).", {"type": "integer"}),
 ]
 
 #: Written OpenAPI operation of this blueprint (merged into geo311.openapi.OPERATIONS).
