@@ -23,6 +23,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from geo311.db import driver_cursor
+
 __all__ = [
     "MIN_ROWS",
     "BYTES_PER_ROW",
@@ -124,11 +126,9 @@ def drop_secondary(conn: Connection) -> DroppedDdl:
         text(_SECONDARY_INDEXES), {"tables": tables}))
     foreign_keys = tuple((r.table_name, r.name, r.ddl) for r in conn.execute(
         text(_FOREIGN_KEYS), {"tables": tables}))
-    raw = conn.connection.driver_connection
-    assert raw is not None, "the connection is open"
     from psycopg import sql
 
-    with raw.cursor() as cursor:
+    with driver_cursor(conn) as cursor:
         for table, name, _ in foreign_keys:
             cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
                 sql.Identifier(table), sql.Identifier(name)))
@@ -152,11 +152,9 @@ def rebuild_secondary(conn: Connection, dropped: DroppedDdl) -> float:
         transaction then rolls back whole).
     """
     started = time.perf_counter()
-    raw = conn.connection.driver_connection
-    assert raw is not None, "the connection is open"
     from psycopg import sql
 
-    with raw.cursor() as cursor:
+    with driver_cursor(conn) as cursor:
         # Index builds sort in memory up to this (the default 64 MB spills 2.5M-row sorts).
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for _, ddl in dropped.indexes:
