@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import ParsedQuery, StreetRef, street_key
+from geo311.address_words import ordinal
 from geo311.interpolate import NumberEstimate, estimate_from_grid, estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
 from geo311.locate_score import model_score, score_features
@@ -357,7 +358,7 @@ def _numbered_neighbours(conn: Connection, query: ParsedQuery) -> list[Candidate
     for others in (range(math.ceil(below) - 1, math.ceil(below) - 4, -1),
                    range(math.floor(below) + 1, math.floor(below) + 4)):
         for other in others:
-            estimate = estimate_number_position(conn, f"{_ordinal(other)} ST", number,
+            estimate = estimate_number_position(conn, f"{ordinal(other)} ST", number,
                                                 street.pre_dir, query.zip) if other > 0 else None
             if estimate is not None:
                 sides.append((other, estimate))
@@ -376,12 +377,6 @@ def _numbered_neighbours(conn: Connection, query: ParsedQuery) -> list[Candidate
                            str(number), label, query.zip,
                            f"{number} {label}" + (f", {query.zip}" if query.zip else ""),
                            "address_grid"), scale=0.25)]
-
-
-def _ordinal(n: int) -> str:
-    """``1 -> 1ST``, ``12 -> 12TH``, ``22 -> 22ND`` (the street key form)."""
-    tail = "TH" if 10 <= n % 100 <= 20 else {1: "ST", 2: "ND", 3: "RD"}.get(n % 10, "TH")
-    return f"{n}{tail}"
 
 
 def _checked_against_ranges(candidate: Candidate, ranged: list[Candidate]) -> Candidate:
