@@ -5,8 +5,9 @@ in an STRtree, one index per database. Every lookup first reads the database's b
 row, changed by triggers whenever boundary_set, area or area_part change), so an answer never comes
 from stale boundaries: a changed token rebuilds the index from the same connection.
 
-The vintage rule (also in ``sql/import_upsert_requests.sql``, inside the import statement): per type, the set whose
-``[valid_from, valid_to)`` holds the date, else the nearest one, ties to the latest ``valid_from``.
+The vintage rule (:func:`vintage_rank`, also used by geo311.boundaries for an area by code, and
+written in SQL in ``sql/locate_at_point.sql``): per type, the set whose ``[valid_from, valid_to)``
+holds the date, else the nearest one, ties to the latest ``valid_from``.
 
 Example::
 
@@ -30,7 +31,7 @@ from sqlalchemy.engine import Connection
 
 from geo311.db import driver_cursor
 
-__all__ = ["AreaIndex", "SetRow", "area_index_for", "choose_sets"]
+__all__ = ["AreaIndex", "SetRow", "area_index_for", "choose_sets", "vintage_rank"]
 
 _TOKEN_SQL = "SELECT token FROM boundary_state"
 # Everything in one statement, so sets, areas, parts and token come from one snapshot. Sets with
@@ -58,33 +59,33 @@ class SetRow:
     valid_from: date | None
     valid_to: date | None
 
-    def days_outside(self, on: date) -> int:
-        """0 when ``on`` falls in ``[valid_from, valid_to)``, else the days to the nearest end."""
-        start = self.valid_from or _FAR_PAST
-        if on < start:
-            return (start - on).days
-        if self.valid_to is not None and on >= self.valid_to:
-            return (on - self.valid_to).days + 1
-        return 0
+
+def vintage_rank(valid_from: date | None, valid_to: date | None, on: date) -> tuple[int, int]:
+    """Sort key of a set for the date ``on``, lowest in force: days outside
+    ``[valid_from, valid_to)`` (0 inside, else the days to the nearest end), then the latest
+    valid_from first (NULLS LAST)."""
+    start = valid_from or _FAR_PAST
+    if on < start:
+        days = (start - on).days
+    elif valid_to is not None and on >= valid_to:
+        days = (on - valid_to).days + 1
+    else:
+        days = 0
+    return (days, -valid_from.toordinal() if valid_from else 1)
 
 
 def choose_sets(sets: Sequence[SetRow], on: date, types: Sequence[str] | None = None) -> list[SetRow]:
-    """The set of each type in force on ``on`` (or nearest to it), as sql/import_upsert_requests.sql."""
+    """The set of each type in force on ``on`` (or nearest to it): :func:`vintage_rank`."""
     wanted = set(types) if types else None
     best: dict[str, SetRow] = {}
     for row in sets:
         if wanted is not None and row.type_code not in wanted:
             continue
         current = best.get(row.type_code)
-        if current is None or _rank(row, on) < _rank(current, on):
+        if current is None or (vintage_rank(row.valid_from, row.valid_to, on)
+                               < vintage_rank(current.valid_from, current.valid_to, on)):
             best[row.type_code] = row
     return [best[code] for code in sorted(best)]
-
-
-def _rank(row: SetRow, on: date) -> tuple[int, int]:
-    """Sort key: days outside the validity, then the latest valid_from first (NULLS LAST)."""
-    start = row.valid_from.toordinal() if row.valid_from else None
-    return (row.days_outside(on), -start if start is not None else 1)
 
 
 class AreaIndex:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from geo311.area_index import area_index_for
+from geo311.area_index import area_index_for, vintage_rank
 from geo311.errors import BadRequest, NotFound
 from geo311.models import Area, BoundarySet
 
@@ -184,12 +184,4 @@ def group_by_type(hits: Sequence[AreaHit]) -> dict[str, list[AreaHit]]:
 
 
 def _vintage_in_force(sets: Sequence[BoundarySetInfo], on: date) -> str:
-    def distance(s: BoundarySetInfo) -> tuple[int, int]:
-        start = s.valid_from or date.min
-        end = s.valid_to or date.max
-        if start <= on < end:
-            return (0, -start.toordinal())
-        gap = (start - on).days if on < start else (on - end).days + 1
-        return (gap, -start.toordinal())
-
-    return min(sets, key=distance).vintage
+    return min(sets, key=lambda s: vintage_rank(s.valid_from, s.valid_to, on)).vintage
