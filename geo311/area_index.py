@@ -46,7 +46,6 @@ _CONTENT_SQL = """
 """
 
 _FAR_PAST = date.min
-_FAR_FUTURE = date.max
 
 
 @dataclass(frozen=True)
