@@ -258,8 +258,8 @@ def _scored(ranked: list[Candidate]) -> list[Candidate]:
     out = []
     for i, candidate in enumerate(ranked):
         other = ranked[1] if i == 0 and len(ranked) > 1 else ranked[0] if i else None
-        apart_m = None if other is None else math.hypot((candidate.lon - other.lon) * 92_300,
-                                                        (candidate.lat - other.lat) * 110_900)
+        apart_m = None if other is None else _metres(candidate.lon, candidate.lat,
+                                                     other.lon, other.lat)
         extra = {**candidate.extra, "rung_score": candidate.score}
         if candidate.score == 100:  # the address itself, in the address layer, as typed
             out.append(replace(candidate, extra=extra))
@@ -367,7 +367,7 @@ def _numbered_neighbours(conn: Connection, query: ParsedQuery) -> list[Candidate
         return []
     (ia, a), (ib, b) = sides
     share = (below - ia) / (ib - ia)
-    apart_m = math.hypot((a.lon - b.lon) * 92_300, (a.lat - b.lat) * 110_900)
+    apart_m = _metres(a.lon, a.lat, b.lon, b.lat)
     if apart_m > _NUMBERED_GAP_M * (ib - ia):
         return []
     label = street.label()
@@ -384,8 +384,7 @@ def _checked_against_ranges(candidate: Candidate, ranged: list[Candidate]) -> Ca
     is most likely on another street of that name (or placed by wrong anchors)."""
     if candidate.precision != "interpolated_points" and "observed_address" not in candidate.reasons:
         return candidate  # the reference's own address points and the ranges' other rungs
-    gap_m = min(math.hypot((candidate.lon - r.lon) * 92_300, (candidate.lat - r.lat) * 110_900)
-                for r in ranged)
+    gap_m = min(_metres(candidate.lon, candidate.lat, r.lon, r.lat) for r in ranged)
     if gap_m <= _RANGE_AGREES_M:
         return candidate
     why = "far_from_street_range"
@@ -524,8 +523,8 @@ def _grid_candidate(conn: Connection, query: ParsedQuery, match: StreetMatch,
                            f"{query.house_number} {street}" + (f", {query.zip}" if query.zip else ""),
                            "address_grid"), scale=0.25,
                        features={"reach": abs(query.house_number - rows[0].house_number),
-                                 "anchor_m": math.hypot((estimate.lon - rows[0].lon) * 92_300,
-                                                        (estimate.lat - rows[0].lat) * 110_900),
+                                 "anchor_m": _metres(estimate.lon, estimate.lat,
+                                                     rows[0].lon, rows[0].lat),
                                  "known": len(rows)})]
 
 
@@ -658,6 +657,11 @@ def _line_crossing(a, b) -> tuple[float, float] | None:
         return None
     t = ((bx - ax) * vy - (by - ay) * vx) / cross
     return ax + t * ux, ay + t * uy
+
+
+def _metres(lon: float, lat: float, lon2: float, lat2: float) -> float:
+    """Metres between two nearby points (degrees scaled at LA's latitude)."""
+    return math.hypot((lon - lon2) * 92_300, (lat - lat2) * 110_900)
 
 
 def _local(lon: float, lat: float, lat0: float) -> tuple[float, float]:
