@@ -26,6 +26,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from geo311.area_index import area_index_for
 from geo311.boundaries import AreaHit, areas_at_points
 from geo311.catalogue import myla311_name_map, owner_department_map
 from geo311.db import load_sql
@@ -261,15 +262,12 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geo311-import") as pool:
         # Build the in-memory district index while the first batch is read (0.7 s on a cold
         # process, mostly PostgreSQL sending the parts), not after.
-        pending: Future[Any] | None = pool.submit(areas_at_points, conn, [(None, None)], None,
-                                                  area_types)
+        pending: Future[Any] = pool.submit(area_index_for, conn)
         for batch in _batches(rows, batch_rows):
-            if pending is not None:
-                pending.result()
+            pending.result()
             pending = pool.submit(_write_batch, conn, statement, batch, import_id, area_types,
                                   report)
-        if pending is not None:
-            pending.result()
+        pending.result()
     if dropped is not None:
         report.rebuilt_indexes = True
         report.index_seconds = dropped.seconds_dropping + rebuild_secondary(conn, dropped)
