@@ -254,7 +254,7 @@ def import_requests(conn: Connection, paths: Sequence[str | Path], *,
         rebuild_indexes = should_rebuild(conn, estimate_rows(paths))
     dropped = drop_secondary(conn) if rebuild_indexes else None
     conn.execute(text(_STAGE_DDL))
-    statement = _upsert_statement()
+    statement = load_sql("import_upsert_requests")
     writer = csv.writer(rejects_out) if rejects_out is not None else None
     if writer:
         writer.writerow(["file", "line", "reason", "raw"])
@@ -314,10 +314,6 @@ def run_import(engine: Engine, paths: Sequence[str | Path], *, commit: bool,
     for line in report.lines():
         echo(line)
     return report
-
-
-def _upsert_statement() -> Any:
-    return load_sql("import_upsert_requests")
 
 
 def _staged_rows(conn: Connection, paths: Sequence[str | Path], report: ImportReport,
