@@ -179,14 +179,10 @@ def _grid_shift(conn: Connection, street_key: str, pre_dir: str, number: int,
     """
     reach_m = abs(number - near.number) * _MAX_M_PER_NUMBER + _GRID_REACH_M
     pad_lon, pad_lat = reach_m / _M_PER_DEG_LON, reach_m / _M_PER_DEG_LAT
-    rows = conn.execute(_PARALLEL_POINTS, {
-        "x0": near.lon - pad_lon, "x1": near.lon + pad_lon,
-        "y0": near.lat - pad_lat, "y1": near.lat + pad_lat,
-        "pre_dir": pre_dir, "street_key": street_key, "number": (number + near.number) // 2,
-        "span": abs(number - near.number) // 2 + _GRID_NUMBER_SPAN}).all()
-    streets: dict[str, list] = {}
-    for row in rows:
-        streets.setdefault(row.street_key, []).append(row)
+    streets = _parallel_streets(
+        conn, street_key, pre_dir, (number + near.number) // 2,
+        abs(number - near.number) // 2 + _GRID_NUMBER_SPAN,
+        (near.lon - pad_lon, near.lat - pad_lat, near.lon + pad_lon, near.lat + pad_lat))
     moves: list[tuple[float, float, float]] = []  # (street's distance, dx m, dy m)
     for members in streets.values():
         there, here = _place_on_street(members, number), _place_on_street(members, near.number)
@@ -203,6 +199,20 @@ def _grid_shift(conn: Connection, street_key: str, pre_dir: str, number: int,
         return None  # the parallel streets disagree
     dx, dy = xs[len(xs) // 2], ys[len(ys) // 2]
     return near.lon + dx / _M_PER_DEG_LON, near.lat + dy / _M_PER_DEG_LAT
+
+
+def _parallel_streets(conn: Connection, street_key: str, pre_dir: str, number: int, span: int,
+                      box: tuple[float, float, float, float]) -> dict[str, list]:
+    """The known points of other streets with ``pre_dir`` and numbers within ``span`` of
+    ``number`` inside ``box`` (``x0, y0, x1, y1``), by street (:data:`_PARALLEL_POINTS`)."""
+    x0, y0, x1, y1 = box
+    rows = conn.execute(_PARALLEL_POINTS, {
+        "x0": x0, "x1": x1, "y0": y0, "y1": y1, "pre_dir": pre_dir, "street_key": street_key,
+        "number": number, "span": span}).all()
+    streets: dict[str, list] = {}
+    for row in rows:
+        streets.setdefault(row.street_key, []).append(row)
+    return streets
 
 
 def _across_the_street(lon: float, lat: float, low: _Known, high: _Known, number: int,
@@ -256,14 +266,10 @@ def _grid_fraction(conn: Connection, street_key: str, pre_dir: str, number: int,
     ends_lon = (low.lon + t_min * (high.lon - low.lon), low.lon + t_max * (high.lon - low.lon))
     ends_lat = (low.lat + t_min * (high.lat - low.lat), low.lat + t_max * (high.lat - low.lat))
     pad_lon, pad_lat = _GRID_REACH_M / _M_PER_DEG_LON, _GRID_REACH_M / _M_PER_DEG_LAT
-    rows = conn.execute(_PARALLEL_POINTS, {
-        "x0": min(ends_lon) - pad_lon, "x1": max(ends_lon) + pad_lon,
-        "y0": min(ends_lat) - pad_lat, "y1": max(ends_lat) + pad_lat,
-        "pre_dir": pre_dir, "street_key": street_key, "number": number,
-        "span": _GRID_NUMBER_SPAN}).all()
-    streets: dict[str, list] = {}
-    for row in rows:
-        streets.setdefault(row.street_key, []).append(row)
+    streets = _parallel_streets(
+        conn, street_key, pre_dir, number, _GRID_NUMBER_SPAN,
+        (min(ends_lon) - pad_lon, min(ends_lat) - pad_lat,
+         max(ends_lon) + pad_lon, max(ends_lat) + pad_lat))
     fractions: list[tuple[float, float]] = []
     for members in streets.values():
         spot = _place_on_street(members, number)
