@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from geo311.area_index import area_index_for
 from geo311.boundaries import AreaHit, areas_at_points
 from geo311.catalogue import myla311_name_map, owner_department_map
-from geo311.db import load_sql
+from geo311.db import driver_cursor, load_sql
 from geo311.events import record_import
 from geo311.import_indexes import (
     drop_secondary,
@@ -400,9 +400,7 @@ def _write_batch(conn: Connection, statement: Any, batch: _Batch, import_id: int
                             area_types)
     payload = "".join([f"{line},{_areas_csv(tuple(hits))}\n"
                        for line, hits in zip(batch.lines, areas, strict=True)])
-    raw = conn.connection.driver_connection
-    assert raw is not None, "the connection is open"
-    with raw.cursor() as cursor:
+    with driver_cursor(conn) as cursor:
         cursor.execute("TRUNCATE request_stage")
         with cursor.copy(_COPY_STAGE) as copy:
             copy.write(payload)
