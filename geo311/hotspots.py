@@ -10,8 +10,9 @@ Two statistics, each from one hand-tuned statement:
   :func:`gi_star` turns them into z-scores. A high positive z is a cell whose neighbourhood has
   many more requests than the study grid's average; a negative z, fewer.
 
-Both count the same requests: ``sql/hotspot_requests.sql`` (the filters) is put in front of each
-as its first CTE by :func:`_statement`, so the filters are written once.
+Both count the same requests: each includes ``sql/hotspot_requests.sql`` (the filters) as its
+first CTE, ``pts`` (an include line, :func:`geo311.db.with_includes`), so the filters are written
+once.
 
 Distances are metres in NAD83 / UTM zone 11N (EPSG:26911), true within a fraction of a percent
 across Los Angeles (Web Mercator would stretch them by ~21% at this latitude).
@@ -24,14 +25,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME
-from geo311.db import sql_source, with_includes
+from geo311.db import load_sql
 from geo311.errors import BadRequest
 from geo311.request_query import RequestFilter
 
@@ -321,12 +321,7 @@ def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
         raise BadRequest(f"parameter '{name}' must be between {low:g} and {high:g}, got {value}")
 
 
-@cache
 def _statement(name: str) -> TextClause:
-    """``sql/<name>.sql`` (which opens ``WITH``) with ``sql/hotspot_requests.sql`` as its first
-    CTE, ``pts``."""
-    body = sql_source(name, strip_comments=True).lstrip()
-    if not body.startswith("WITH "):
-        raise ValueError(f"{name}.sql must open with WITH to take the pts CTE")
-    points = with_includes(sql_source("hotspot_requests", strip_comments=True)).strip()
-    return text(f"WITH pts AS (\n{points}\n),\n{body.removeprefix('WITH ')}")
+    """A hotspot statement, ``sql/<name>.sql``, with its ``pts`` CTE (the include line
+    ``/* hotspot_requests.sql */``) expanded by :func:`geo311.db.load_sql`."""
+    return load_sql(name)

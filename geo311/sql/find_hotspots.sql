@@ -7,11 +7,13 @@
 --   centroid (lon/lat and UTM x/y), radius, zone (hull grown by eps/2) as GeoJSON, street metres
 --   inside the zone (NULL when no street is there).
 -- Relies on: the indexes of hotspot_requests.sql, GiST on street_segment.geom.
--- Not run alone: pts (the filtered requests) is hotspot_requests.sql, put in front of this
--- statement as its first CTE by geo311.hotspots.
+-- pts, the filtered requests, is hotspot_requests.sql (the include line below).
 -- ST_ClusterDBSCAN reads eps once per window partition; partitions are per service type and eps
 -- is constant inside one, so each type gets its own distance.
-WITH eps AS (
+WITH pts AS (
+    /* hotspot_requests.sql */
+),
+eps AS (
     SELECT code, eps_m
     FROM unnest(CAST(:eps_codes AS text[]), CAST(:eps_values AS float8[])) AS t(code, eps_m)
 ),

@@ -7,9 +7,11 @@
 --   bounding box of the matching requests grown by one cell) and the sum and sum of squares of
 --   the counts over it (empty cells add nothing to either).
 -- Relies on: the indexes of hotspot_requests.sql; the neighbour join is a hash join on (i, j).
--- Not run alone: pts (the filtered requests) is hotspot_requests.sql, put in front of this
--- statement as its first CTE by geo311.hotspots.
-WITH cells AS (
+-- pts, the filtered requests, is hotspot_requests.sql (the include line below).
+WITH pts AS (
+    /* hotspot_requests.sql */
+),
+cells AS (
     SELECT floor(ST_X(geom) / CAST(:cell_m AS float8))::int AS i,
            floor(ST_Y(geom) / CAST(:cell_m AS float8))::int AS j,
            count(*) AS n

@@ -1,7 +1,7 @@
 -- The requests both hotspot statistics are computed over: located, matching the filters, with
--- the point in metres (UTM 11N). geo311.hotspots puts this statement in front of
--- find_hotspots.sql and find_hotspots_grid.sql as their first CTE, pts, so the filters are
--- written once; PostgreSQL inlines a CTE read once, so each statement plans as if written inline.
+-- the point in metres (UTM 11N). find_hotspots.sql and find_hotspots_grid.sql include it
+-- (geo311.db.with_includes) as their first CTE, pts, so the filters are written once; PostgreSQL
+-- inlines a CTE read once, so each statement plans as if written inline.
 -- Inputs: those of request_filter.sql (type, status, department, area), :start, :end
 --   (timestamptz or NULL, end exclusive).
 -- Output: id, service_code, status, requested_at, geom (the location in EPSG:26911).
