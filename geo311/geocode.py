@@ -279,7 +279,10 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
     number = query.house_number
     out: list[Candidate] = []
     typed, typed_street = query, query.street
-    for match in match_streets(conn, typed_street):
+    matches = match_streets(conn, typed_street)
+    if not matches:  # a numbered street unknown by name may still lie between its neighbours
+        return _numbered_neighbours(conn, typed)
+    for match in matches:
         query = typed
         if match.pre_dir is not None:  # the name's own direction word, read as the direction
             query = replace(typed, street=replace(
@@ -336,8 +339,6 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
         if not out:
             out += _street_candidates(conn, query.street, query.zip, tuple(reasons),
                                       key=match.key, extra=("house_number_not_found",))
-    if not out:
-        out += _numbered_neighbours(conn, typed)
     return out
 
 
