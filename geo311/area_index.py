@@ -100,17 +100,16 @@ class AreaIndex:
         self.token = token
         self.sets = list(sets)
         sets_by_id = {row.id: row for row in self.sets}
-        self._hits = {
+        hits = {
             area_id: AreaHit(sets_by_id[set_id].type_code, code, name, sets_by_id[set_id].vintage)
             for area_id, (set_id, code, name) in areas.items() if set_id in sets_by_id
         }
-        self._part_area = np.fromiter((p[0] for p in parts), dtype=np.int64, count=len(parts))
         # Areas ranked by (type, code): lookups sort and deduplicate hits as integers.
-        ranked = sorted(self._hits, key=lambda area_id: (self._hits[area_id].type,
-                                                          self._hits[area_id].code, area_id))
+        ranked = sorted(hits, key=lambda area_id: (hits[area_id].type, hits[area_id].code,
+                                                   area_id))
         rank_of_area = {area_id: rank for rank, area_id in enumerate(ranked)}
         self._hit_by_rank = np.empty(len(ranked), dtype=object)
-        self._hit_by_rank[:] = [self._hits[area_id] for area_id in ranked]
+        self._hit_by_rank[:] = [hits[area_id] for area_id in ranked]
         self._part_rank = np.fromiter((rank_of_area.get(p[0], -1) for p in parts), dtype=np.int64,
                                       count=len(parts))
         self._part_set = np.fromiter((p[1] for p in parts), dtype=np.int64, count=len(parts))
