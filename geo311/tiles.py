@@ -242,8 +242,10 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
             from_cells = (filters.area is None and filters.min_age_days is None
                           and filters.max_age_days is None
                           and _table_exists(conn, "request_cell"))
+            # Request cells are the cluster cells of CLUSTER_MAX_ZOOM (CELL_ZOOM); each zoom
+            # out from it doubles a cluster cell's side.
             params.update(cells=CLUSTER_CELLS, from_cells=from_cells,
-                          cell_shift=CELL_ZOOM - z - (CLUSTER_CELLS.bit_length() - 1))
+                          cell_shift=CLUSTER_MAX_ZOOM - z)
         else:
             from_cells = False
             params["limit"] = REQUESTS_PER_TILE
