@@ -41,11 +41,6 @@ DOUBTS = frozenset({
     "one_cross_street_only", "fraction_not_matched", "weak_observation", "few_known",
     "on_anchor", "far_from_anchor", "community_as_city", "unit_ignored",
 })
-#: Precision rungs with a weight of their own (the layer's address points apart from observed).
-MODEL_RUNGS = (
-    "address_point:address", "address_point:observed", "interpolated_range",
-    "interpolated_points", "intersection", "street_block", "place", "street", "area_centroid",
-)
 
 #: Fitted coefficients (log-odds), see the module docstring. Features not listed weigh 0.
 WEIGHTS: dict[str, float] = {
