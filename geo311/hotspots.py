@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import TextClause
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME
@@ -235,7 +234,7 @@ def find_hotspots(conn: Connection, params: HotspotParams,
         cells whose z is at least ``params.min_z``, highest first.
     """
     binds = hotspot_sql_params(params, now)
-    grid_rows = conn.execute(_statement("find_hotspots_grid"), binds).all()
+    grid_rows = conn.execute(load_sql("find_hotspots_grid"), binds).all()
     z_by_cell: dict[tuple[int, int], float] = {}
     cells: list[GridCell] = []
     n_cells = total = 0
@@ -248,7 +247,7 @@ def find_hotspots(conn: Connection, params: HotspotParams,
                                   json.loads(row.cell_geojson)))
     cells.sort(key=lambda c: -c.gi_z)
     hotspots = []
-    for row in conn.execute(_statement("find_hotspots"), binds):
+    for row in conn.execute(load_sql("find_hotspots"), binds):
         street_m = float(row.street_m) if row.street_m else None
         cell = (math.floor(row.x_m / params.cell_m), math.floor(row.y_m / params.cell_m))
         z_here = z_by_cell.get(cell)
@@ -319,9 +318,3 @@ def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
     low, high = bounds
     if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
         raise BadRequest(f"parameter '{name}' must be between {low:g} and {high:g}, got {value}")
-
-
-def _statement(name: str) -> TextClause:
-    """A hotspot statement, ``sql/<name>.sql``, with its ``pts`` CTE (the include line
-    ``/* hotspot_requests.sql */``) expanded by :func:`geo311.db.load_sql`."""
-    return load_sql(name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from geo311.db import load_driver_sql, load_sql, sql_source, with_includes
-from geo311.hotspots import _statement
 from geo311.tiles import request_statement
 
 
@@ -35,7 +34,7 @@ def test_only_a_whole_line_is_an_include():
 
 def test_tiles_and_hotspots_share_the_request_filter_lines():
     shared = _lines(sql_source("request_filter", strip_comments=True))
-    hotspot = _lines(str(_statement("find_hotspots")))
+    hotspot = _lines(str(load_sql("find_hotspots")))
     tile = _lines(request_statement("tile_requests").replace("%(", ":").replace(")s", ""))
     for statement in (hotspot, tile):
         starts = [i for i in range(len(statement)) if statement[i:i + len(shared)] == shared]
