@@ -73,7 +73,8 @@ def vintage_rank(valid_from: date | None, valid_to: date | None, on: date) -> tu
     return (days, -valid_from.toordinal() if valid_from else 1)
 
 
-def choose_sets(sets: Sequence[SetRow], on: date, types: Sequence[str] | None = None) -> list[SetRow]:
+def choose_sets(sets: Sequence[SetRow], on: date,
+                types: Sequence[str] | None = None) -> list[SetRow]:
     """The set of each type in force on ``on`` (or nearest to it): :func:`vintage_rank`."""
     wanted = set(types) if types else None
     best: dict[str, SetRow] = {}
