@@ -123,10 +123,10 @@ def score_features(precision: str, reasons: Sequence[str], extra: Mapping[str, A
         out["log_gap"] = math.log1p(float(extra.get("gap") or 0))
         out["log_reach"] = math.log1p(float(extra.get("reach") or 0))
         out["chance"] = float(extra.get("chance") or 0.0)
-        out["log_anchor_m"] = math.log1p(float(extra.get("anchor_m") or 0.0))
+        anchor_m = float(extra.get("anchor_m") or 0.0)
+        out["log_anchor_m"] = math.log1p(anchor_m)
         out["log_known"] = math.log1p(float(extra.get("known") or 0))
         out["anchor_confidence"] = float(extra.get("anchor_confidence", 1.0))
-        anchor_m = float(extra.get("anchor_m") or 0.0)
         # Not moved off its anchor (an extrapolation that found no direction), or far from any.
         out["on_anchor"] = float(anchor_m < 5.0)
         out["past_on_anchor"] = float(anchor_m < 5.0 and extra.get("method") == "beyond")
