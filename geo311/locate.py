@@ -217,7 +217,7 @@ def _reverse_address(conn: Connection, lon: float, lat: float, snap: SnapResult 
     read off that street: from the segment's range, or between the street's known addresses.
     """
     if nearby and nearby[0].distance_m <= _UNDER_PIN_M:
-        return _nearest_point_answer(nearby, reasons, ambiguities)
+        return _nearest_point_answer(conn, nearby, reasons, ambiguities)
     guess = street_from_addresses(conn, lon, lat)
     if guess is not None and (
             (snap is None and guess.distance_m <= _ADDRESS_LINE_ALONE_M)
@@ -233,12 +233,12 @@ def _reverse_address(conn: Connection, lon: float, lat: float, snap: SnapResult 
         return address, "interpolated_range", 88 - int(snap.distance_m / 3), (
             snap.snapped_lon, snap.snapped_lat)
     if nearby and nearby[0].distance_m <= _ADDRESS_POINT_M:
-        return _nearest_point_answer(nearby, reasons, ambiguities)
+        return _nearest_point_answer(conn, nearby, reasons, ambiguities)
     if nearby:
         best = nearby[0]
         reasons.append("nearest_address_far")
         score = max(20, 70 - int(best.distance_m / 3))
-        named = _city_name(best, nearby, reasons)
+        named = _city_name(conn, best, nearby, reasons)
         return _address_from_point(best, named), "address_point", score, None
     if snap is not None:
         reasons.append("street_only")
@@ -249,7 +249,7 @@ def _reverse_address(conn: Connection, lon: float, lat: float, snap: SnapResult 
     return None, "pin", 15, None
 
 
-def _nearest_point_answer(nearby: list[NearbyAddress], reasons: list[str],
+def _nearest_point_answer(conn: Connection, nearby: list[NearbyAddress], reasons: list[str],
                           ambiguities: list[Ambiguity]):
     best = _preferred_name(nearby)
     if best.kind == "observed":
@@ -265,14 +265,18 @@ def _nearest_point_answer(nearby: list[NearbyAddress], reasons: list[str],
         reasons.append("equidistant_addresses")
     score = 100 - int(best.distance_m) - (5 if best.kind == "observed" else 0)
     score -= 10 if ambiguities else 0
-    return _address_from_point(best, _city_name(best, nearby, reasons)), "address_point", score, (
-        best.lon, best.lat)
+    address = _address_from_point(best, _city_name(conn, best, nearby, reasons))
+    return address, "address_point", score, (best.lon, best.lat)
 
 
 _DIRECTION_WORDS = frozenset({"NORTH", "SOUTH", "EAST", "WEST"})
+_DIRECTION_NAMES = {"N": "NORTH", "S": "SOUTH", "E": "EAST", "W": "WEST"}
 #: How far (metres) from the layer's address a City-observed address of the same street may be
 #: for its name to be preferred.
 _CITY_NAME_M = 120.0
+#: How far around an address-layer point the City's addresses are counted to choose between a
+#: direction written apart and one spelled into the street's name.
+_CITY_SPELLING_M = 300.0
 
 
 def _same_street(a: str, b: str) -> bool:
@@ -290,13 +294,14 @@ def _without_direction_word(words: list[str]) -> list[str]:
     return words[1:] if len(words) > 1 and words[0] in _DIRECTION_WORDS else words
 
 
-def _city_name(best: NearbyAddress, nearby: list[NearbyAddress],
-               reasons: list[str]) -> NearbyAddress | None:
+def _city_name(conn: Connection, best: NearbyAddress, nearby: list[NearbyAddress],
+               reasons: list[str]) -> str | None:
     """The City's own name for the street of an address-layer point, when they differ.
 
     The County's address copy writes some streets otherwise than the City does (BROADWAY AVE for
     the City's BROADWAY, S VENICE BLVD for E SOUTH VENICE BLVD). An address the City geocoded
-    (observed in 311) on the same street nearby gives the name residents and the City use.
+    (observed in 311) on the same street nearby gives the name residents and the City use; for a
+    direction written apart, the spelling most of the City's addresses around use decides.
     """
     if best.kind == "observed":
         return None
@@ -305,7 +310,27 @@ def _city_name(best: NearbyAddress, nearby: list[NearbyAddress],
                 and other.distance_m - best.distance_m <= _CITY_NAME_M
                 and _same_street(other.street_key, best.street_key)):
             reasons.append("street_named_as_the_city_does")
-            return other
+            return other.street
+    worded = _direction_spelled_in(conn, best)
+    if worded is not None:
+        reasons.append("street_named_as_the_city_does")
+    return worded
+
+
+def _direction_spelled_in(conn: Connection, best: NearbyAddress) -> str | None:
+    """The City's name for ``best``'s street when it spells the layer's direction into the name
+    (S VENICE BLVD -> SOUTH VENICE BLVD) and most City addresses within :data:`_CITY_SPELLING_M`
+    write it so; None otherwise (N MAIN ST stays N MAIN ST where the City mostly writes that)."""
+    word = _DIRECTION_NAMES.get(best.pre_dir or "")
+    if word is None:
+        return None
+    rows = conn.execute(load_sql("city_spelling_near"), {
+        "lon": best.lon, "lat": best.lat, "radius_m": _CITY_SPELLING_M, "key": best.street_key,
+        "pre_dir": best.pre_dir, "worded_key": f"{word} {best.street_key}"}).all()
+    counts = {row.street_key: (row.n, row.street) for row in rows}
+    worded_n, worded_street = counts.get(f"{word} {best.street_key}", (0, None))
+    if worded_n > counts.get(best.street_key, (0, None))[0]:
+        return worded_street
     return None
 
 
@@ -342,13 +367,13 @@ def _address_from_guess(guess: StreetGuess, reasons: list[str]):
     return address, "interpolated_points", max(30, 80 - int(guess.distance_m)), None
 
 
-def _address_from_point(point: NearbyAddress, named: NearbyAddress | None = None) -> AddressInfo:
+def _address_from_point(point: NearbyAddress, street: str | None = None) -> AddressInfo:
     number = None if point.house_number is None else str(point.house_number) + (
         f" {point.number_suffix}" if point.number_suffix else "")
-    if named is not None:  # the number of one point, the street as another names it
-        text_ = " ".join(p for p in (number, named.street) if p) + (
+    if street is not None:  # the number of one point, the street as the City names it
+        text_ = " ".join(p for p in (number, street) if p) + (
             f", {point.zip}" if point.zip else "")
-        return AddressInfo(number, named.street, point.zip, text_, point.source, point.distance_m)
+        return AddressInfo(number, street, point.zip, text_, point.source, point.distance_m)
     return AddressInfo(number, point.street, point.zip, point.text, point.source, point.distance_m)
 
 

@@ -58,9 +58,9 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
     streets: dict[tuple[str, str | None], list] = defaultdict(list)
     for row in rows:
         streets[(row.street_key, row.pre_dir)].append(row)
-    best: tuple[float, StreetGuess] | None = None
+    best: tuple[float, str, StreetGuess] | None = None
     for (key, pre_dir), members in streets.items():
-        members.sort(key=lambda r: r.house_number)
+        members.sort(key=lambda r: (r.house_number, r.lon, r.lat))
         xy = [_xy(r, origin, lat) for r in members]
         distance, number = _distance_and_number(xy, [r.house_number for r in members])
         if len(members) == 1:
@@ -76,12 +76,12 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
             nearest_lon=near.lon, nearest_lat=near.lat,
             nearest_m=math.hypot(*xy[nearest_index]), points=len(members),
         )
-        if best is None or distance < best[0]:
-            best = (distance, guess)
+        if best is None or (distance, guess.street) < best[:2]:  # ties by name: one answer
+            best = (distance, guess.street, guess)
     for guess in _range_guesses(conn, lon, lat):
-        if best is None or guess.distance_m < best[0]:
-            best = (guess.distance_m, guess)
-    return None if best is None else best[1]
+        if best is None or (guess.distance_m, guess.street) < best[:2]:
+            best = (guess.distance_m, guess.street, guess)
+    return None if best is None else best[2]
 
 
 def _range_guesses(conn: Connection, lon: float, lat: float) -> list[StreetGuess]:

@@ -114,7 +114,7 @@ def snaps_from_rows(rows: Iterable[Mapping[Any, Any]], lon: float, lat: float,
     """Snap results from KNN segment rows (the columns of ``snap_segments.sql``; ``wkb`` as bytes
     or hex), nearest first, dropping those beyond ``max_distance_m``.
 
-    :param rows: segment rows in KNN order (ties keep that order).
+    :param rows: segment rows in KNN order.
     :param lon: pin longitude.
     :param lat: pin latitude.
     :param max_distance_m: give up beyond this distance.
@@ -126,8 +126,8 @@ def snaps_from_rows(rows: Iterable[Mapping[Any, Any]], lon: float, lat: float,
 def rank_by_distance(rows: Iterable[Mapping[Any, Any]],
                      max_distance_m: float) -> list[Mapping[Any, Any]]:
     """KNN rows (nearest by bounding box) re-ranked by their true ``distance_m``, nearest first
-    (ties keep the KNN order), dropping those beyond ``max_distance_m``."""
-    return [row for row in sorted(rows, key=lambda r: r["distance_m"])
+    (ties by id, so one pin always gets one answer), dropping those beyond ``max_distance_m``."""
+    return [row for row in sorted(rows, key=lambda r: (r["distance_m"], r["id"]))
             if row["distance_m"] <= max_distance_m]
 
 
@@ -135,9 +135,10 @@ def addresses_from_rows(rows: Iterable[Mapping[Any, Any]],
                         max_distance_m: float) -> list[NearbyAddress]:
     """Nearby addresses from KNN address rows (the columns of ``nearest_addresses.sql``).
 
-    :param rows: address rows in KNN order (ties keep that order).
+    :param rows: address rows in KNN order.
     :param max_distance_m: drop those farther than this.
-    :returns: addresses, nearest first.
+    :returns: addresses, nearest first; ties (one spot under two names) in the order of their
+        text, so one pin always gets one answer whatever order the index returned them in.
     """
     return [
         NearbyAddress(
@@ -148,7 +149,7 @@ def addresses_from_rows(rows: Iterable[Mapping[Any, Any]],
             lon=float(r["lon"]), lat=float(r["lat"]), distance_m=float(r["distance_m"]),
             confidence=float(r["confidence"]),
         )
-        for r in sorted(rows, key=lambda r: r["distance_m"])
+        for r in sorted(rows, key=lambda r: (r["distance_m"], r["full_address"], r["id"]))
         if r["distance_m"] <= max_distance_m
     ]
 

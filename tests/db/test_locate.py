@@ -214,3 +214,40 @@ def test_reverse_keeps_the_layer_name_when_only_the_suffix_differs(streets):
     add_address(streets, 44, None, None, "FLOWER", "ST", -118.25257, 34.0130, kind="observed")
     result = locate_point(streets, -118.25301, 34.01301, on=OLD)
     assert result.address.street == "FLOWER AVE"
+
+
+def test_reverse_takes_the_city_spelling_used_around_the_point(streets):
+    """The City's SOUTH VENICE BLVD addresses are 150 m and 200 m away (too far to be the pin's
+    neighbours) and no City address writes S VENICE BLVD there: the City's spelling wins."""
+    add_address(streets, 218, None, "S", "VENICE", "BLVD", -118.2530, 34.0130)
+    add_address(streets, 408, None, "E", "SOUTH VENICE", "BLVD", -118.2514, 34.0130,
+                kind="observed")
+    add_address(streets, 40, None, "E", "SOUTH VENICE", "BLVD", -118.2552, 34.0130,
+                kind="observed")
+    result = locate_point(streets, -118.25301, 34.01301, on=OLD)
+    assert (result.address.house_number, result.address.street) == ("218", "E SOUTH VENICE BLVD")
+    assert "street_named_as_the_city_does" in result.reasons
+
+
+def test_reverse_keeps_the_direction_most_city_addresses_write(streets):
+    """Around N MAIN ST the City writes N MAIN ST twice and NORTH MAIN ST once: no renaming."""
+    add_address(streets, 1700, None, "N", "MAIN", "ST", -118.2530, 34.0130)
+    for number, lon in ((1750, -118.2514), (1650, -118.2545)):
+        add_address(streets, number, None, "N", "MAIN", "ST", lon, 34.0130, kind="observed")
+    add_address(streets, 1800, None, "N", "NORTH MAIN", "ST", -118.2500, 34.0130, kind="observed")
+    result = locate_point(streets, -118.25301, 34.01301, on=OLD)
+    assert result.address.street == "N MAIN ST"
+    assert "street_named_as_the_city_does" not in result.reasons
+
+
+def test_reverse_on_one_spot_under_two_names_always_gives_one_answer(streets):
+    """An intersection observed under both its streets: the same pin gets the same street
+    whichever row the index returns first (inserted in both orders)."""
+    answers = set()
+    for order in (("ALPHA", "OMEGA"), ("OMEGA", "ALPHA")):
+        for name in order:
+            add_address(streets, 500, None, None, name, "ST", -118.2530, 34.0130, kind="observed")
+        answers.add(locate_point(streets, -118.25301, 34.01301, on=OLD).address.street)
+        streets.execute(text("DELETE FROM address_point WHERE source = 'test' "
+                             "AND name IN ('ALPHA', 'OMEGA')"))
+    assert len(answers) == 1
