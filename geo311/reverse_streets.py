@@ -87,8 +87,6 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
 def _range_guesses(conn: Connection, lon: float, lat: float) -> list[StreetGuess]:
     """Streets from the observed ranges near the pin; a long range is a rougher line, so it must
     pass closer to win (1 m per 200 m of length)."""
-    if not _has_ranges(conn):
-        return []
     out = []
     for r in conn.execute(load_sql("ranges_near_point"), {"lon": lon, "lat": lat, "k": 6}):
         number = int(round(r.from_number + r.fraction * (r.to_number - r.from_number)))
@@ -99,12 +97,6 @@ def _range_guesses(conn: Connection, lon: float, lat: float) -> list[StreetGuess
             house_number=number, zip=r.zip, nearest_text=f"{number} {street}",
             nearest_lon=lon, nearest_lat=lat, nearest_m=float("inf"), points=2))
     return out
-
-
-def _has_ranges(conn: Connection) -> bool:
-    from sqlalchemy import text
-
-    return bool(conn.execute(text("SELECT to_regclass('street_range') IS NOT NULL")).scalar())
 
 
 def _xy(row, origin: tuple[float, float], lat: float) -> tuple[float, float]:
