@@ -295,21 +295,24 @@ def hotspot_sql_params(params: HotspotParams, now: datetime | None = None) -> di
 
 
 def tile_sql_params(config: Mapping[str, Any], service_codes: Sequence[str],
-                    statuses: Sequence[str], departments: Sequence[str]) -> dict[str, Any]:
-    """The named binds of ``tile_hotspots.sql`` beyond the tile address (settings' defaults).
+                    statuses: Sequence[str], departments: Sequence[str],
+                    area: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The named binds of ``tile_hotspots.sql`` beyond the tile address and the age filter
+    (settings' defaults).
 
     :param config: the app config (``HOTSPOT_*``).
     :param service_codes: request types to keep (empty: all).
     :param statuses: statuses to keep (empty: all).
     :param departments: departments to keep (empty: all).
+    :param area: ``(area_type, code)`` the requests must be in, or None for anywhere.
     """
     filters = RequestFilter(service_codes=tuple(service_codes), statuses=tuple(statuses),
-                            departments=tuple(departments))
+                            departments=tuple(departments), area=area)
     params = params_from_config(config, filters)
     binds = hotspot_sql_params(params)
     widest = max([params.eps_m, *params.eps_by_type_m.values()])
-    return {key: binds[key] for key in ("service_codes", "statuses", "departments", "eps_codes",
-                                        "eps_values", "default_eps_m", "min_points",
+    return {key: binds[key] for key in ("service_codes", "statuses", "departments", "area",
+                                        "eps_codes", "eps_values", "default_eps_m", "min_points",
                                         "weeks_since")} | {
         "margin_m": 2 * widest, "limit": TILE_POINT_LIMIT}
 

@@ -227,7 +227,8 @@ def render_tile(conn: Connection, layer: str, z: int, x: int, y: int,
         from geo311.hotspots import tile_sql_params
 
         params.update(tile_sql_params(current_app.config, filters.service_codes,
-                                      filters.statuses, filters.departments))
+                                      filters.statuses, filters.departments, filters.area),
+                      min_age_days=filters.min_age_days, max_age_days=filters.max_age_days)
     else:
         # The request store arrives with its own migration; a database without it has no requests.
         if not _table_exists(conn, "service_request"):

@@ -1,9 +1,10 @@
 -- One Mapbox Vector Tile layer "hotspots": DBSCAN clusters (per service type, metres in UTM 11N)
 -- of the requests in the tile and its margin, drawn as zones (hull grown by eps/2).
 -- Inputs: :z, :x, :y, :extent, :buffer; :margin_m (requests this far outside the tile still
---   count, so a cluster on the tile edge looks the same from both sides); filters
---   :service_codes, :statuses, :departments (text[] or NULL); :eps_codes, :eps_values,
---   :default_eps_m, :min_points, :weeks_since as in find_hotspots.sql; :limit (most points read).
+--   count, so a cluster on the tile edge looks the same from both sides); the request tiles'
+--   filters (tile_request_filter.sql: type, status, department, area, age); :eps_codes,
+--   :eps_values, :default_eps_m, :min_points, :weeks_since as in find_hotspots.sql; :limit (most
+--   points read).
 -- Output: one bytea row. Relies on the GiST index on service_request.location.
 WITH bounds AS (
     SELECT ST_TileEnvelope(:z, :x, :y) AS merc,
@@ -22,11 +23,7 @@ pts AS (
     CROSS JOIN bounds b
     LEFT JOIN eps e ON e.code = r.service_code
     WHERE r.location && b.geo
-      AND (CAST(:service_codes AS text[]) IS NULL
-           OR r.service_code = ANY(CAST(:service_codes AS text[])))
-      AND (CAST(:statuses AS text[]) IS NULL OR r.status = ANY(CAST(:statuses AS text[])))
-      AND (CAST(:departments AS text[]) IS NULL
-           OR r.department = ANY(CAST(:departments AS text[])))
+      /* tile_request_filter.sql */
     ORDER BY r.requested_at DESC
     LIMIT :limit
 ),

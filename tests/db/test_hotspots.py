@@ -206,3 +206,24 @@ def test_hotspot_tile_draws_the_cluster_zone(app):
     assert feature["properties"]["count"] == 8
     assert feature["properties"]["service_code"] == "graffiti"
     assert feature["geometry"]["type"] == "Polygon"
+
+
+def test_hotspot_tile_takes_the_area_and_age_filters_of_the_request_tiles(app):
+    """The dispatcher's district and age filters narrow the hotspot zones as they narrow the
+    request markers: the cluster is in CD 13 and its requests are from 2024."""
+    mvt = pytest.importorskip("mapbox_vector_tile")
+    z, n = 16, 2**16
+    x = int((_HOT[0] + 180) / 360 * n)
+    lat = math.radians(_HOT[1])
+    y = int((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * n)
+    client = app.test_client()
+
+    def zones(query: str) -> list:
+        response = client.get(f"/tiles/hotspots/{z}/{x}/{y}.mvt?service_code=graffiti&{query}")
+        assert response.status_code == 200
+        return mvt.decode(response.data).get("hotspots", {}).get("features", [])
+
+    assert [f["properties"]["count"] for f in zones("area_type=CD&area_code=13")] == [8]
+    assert zones("area_type=CD&area_code=1") == []
+    assert zones("max_age_days=30") == []
+    assert len(zones("min_age_days=30")) == 1
