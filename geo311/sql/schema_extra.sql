@@ -11,6 +11,8 @@ CREATE INDEX IF NOT EXISTS ix_address_point_full_address_trgm ON address_point U
 CREATE INDEX IF NOT EXISTS ix_facility_name_trgm ON facility USING gin (name gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS ix_area_name_trgm ON area USING gin (name gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS ix_address_point_key_prefix ON address_point (street_key text_pattern_ops);
+-- A ZIP typed with a street we cannot place answers the ZIP's centre (geo311/sql/zip_centre.sql).
+CREATE INDEX IF NOT EXISTS ix_address_point_zip ON address_point (zip);
 -- Every street name the engine knows (segments and address points), for exact, prefix and fuzzy
 -- street matching; refreshed after street and address loads (geo311.geocode.refresh_street_names).
 CREATE MATERIALIZED VIEW IF NOT EXISTS street_name AS
