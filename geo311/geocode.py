@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 
 from geo311.address_parse import ParsedQuery, StreetRef, street_key
 from geo311.address_words import ordinal
+from geo311.db import load_sql
 from geo311.interpolate import NumberEstimate, estimate_from_grid, estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
-from geo311.locate_score import model_score, score_features
+from geo311.locate_score import MODEL_PRECISIONS, model_score, score_features
 from geo311.snap import point_at_fraction
 
 __all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_names"]
@@ -242,7 +243,7 @@ def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
             found += _street_candidates(conn, query.street, query.zip, ())
     else:
         found = []
-    found = [_with_parser_notes(c, query) for c in found]
+    found = _checked_against_zip(conn, [_with_parser_notes(c, query) for c in found], query)
     unique: dict[tuple[float, float, str], Candidate] = {}
     for candidate in sorted(found, key=lambda c: -c.score):
         spot = (round(candidate.lon, 5), round(candidate.lat, 5), candidate.precision)
@@ -250,10 +251,52 @@ def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
     return _scored(list(unique.values()))
 
 
+#: A ZIP needs this many known addresses for its centre to be offered.
+_ZIP_MIN_ADDRESSES = 20
+#: How far (metres) outside the box of its ZIP's known addresses a street may lie and still count
+#: as in the ZIP.
+_ZIP_MARGIN_M = 500.0
+
+
+def _checked_against_zip(conn: Connection, found: list[Candidate],
+                         query: ParsedQuery) -> list[Candidate]:
+    """The typed ZIP, when the street could only be placed as a whole street or not at all.
+
+    A misspelled street fuzzily matched to a namesake across the City, or a street known to us
+    only in another neighbourhood, lands kilometres from the ZIP the resident typed. Such street
+    answers outside the ZIP's known addresses say ``zip_mismatch``, and the ZIP's centre
+    (``area_centroid``, ``street_not_found_in_zip``) is offered first: near the right place, and
+    scored as the rough answer it is. Any answer placed by house number is left alone.
+    """
+    if not query.zip or query.kind not in ("address", "street"):
+        return found
+    if any(c.precision != "street" for c in found):
+        return found
+    row = conn.execute(load_sql("zip_centre"), {"zip": query.zip}).one()
+    if row.n < _ZIP_MIN_ADDRESSES:
+        return found
+    margin_lon, margin_lat = _ZIP_MARGIN_M / 92_300, _ZIP_MARGIN_M / 110_900
+    inside, outside = [], []
+    for c in found:
+        if (row.west - margin_lon <= c.lon <= row.east + margin_lon
+                and row.south - margin_lat <= c.lat <= row.north + margin_lat):
+            inside.append(c)
+        else:
+            outside.append(replace(c, reasons=c.reasons + ("zip_mismatch",),
+                                   score=max(1, c.score - PENALTY["zip_mismatch"])))
+    if inside:
+        return inside + outside
+    label = f"ZIP {query.zip}"
+    centre = _candidate(row.lon, row.lat, "area_centroid", ["street_not_found_in_zip"],
+                        AddressInfo(None, None, query.zip, label, "zip_centre"), label=label)
+    return [centre, *outside]
+
+
 def _scored(ranked: list[Candidate]) -> list[Candidate]:
     """The published score of each candidate, kept in the rung scores' order: the chance that it
     is within 30 m (:mod:`geo311.locate_score`), knowing how far the best other reading lies.
-    The address itself found in the address layer as typed keeps 100; alternatives are capped
+    The address itself found in the address layer as typed keeps 100, a place or an area's
+    centre its rung score (:data:`geo311.locate_score.MODEL_PRECISIONS`); alternatives are capped
     just below the one listed before them, so the list reads best first."""
     out = []
     for i, candidate in enumerate(ranked):
@@ -264,9 +307,11 @@ def _scored(ranked: list[Candidate]) -> list[Candidate]:
         if candidate.score == 100:  # the address itself, in the address layer, as typed
             out.append(replace(candidate, extra=extra))
             continue
-        features = score_features(candidate.precision, candidate.reasons, extra, apart_m,
-                                  None if other is None else other.score)
-        score = model_score(features)
+        score = candidate.score  # a place or an area's centre: the model knows none
+        if candidate.precision in MODEL_PRECISIONS:
+            features = score_features(candidate.precision, candidate.reasons, extra, apart_m,
+                                      None if other is None else other.score)
+            score = model_score(features)
         if out:  # an alternative never reads as likelier than the answer listed before it
             score = max(1, min(score, out[-1].score - 1))
         out.append(replace(candidate, score=score, extra=extra))

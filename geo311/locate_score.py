@@ -19,7 +19,15 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["WEIGHTS", "DOUBTS", "score_features", "model_score"]
+__all__ = ["WEIGHTS", "DOUBTS", "MODEL_PRECISIONS", "score_features", "model_score"]
+
+#: The rungs the model was fitted on (typed addresses and intersections of MyLA311 records). A
+#: place or an area's centre (a neighbourhood, a ZIP) never occurs there, so the model would only
+#: extrapolate for them: they keep their rung score.
+MODEL_PRECISIONS = frozenset({
+    "address_point", "interpolated_points", "interpolated_range", "intersection",
+    "street_block", "street",
+})
 
 #: Reasons with a weight of their own (others only act through the rung score).
 MODEL_REASONS = (

@@ -251,3 +251,52 @@ def test_reverse_on_one_spot_under_two_names_always_gives_one_answer(streets):
         streets.execute(text("DELETE FROM address_point WHERE source = 'test' "
                              "AND name IN ('ALPHA', 'OMEGA')"))
     assert len(answers) == 1
+
+
+def _add_zip_addresses(conn, zip_code, lon, lat, count=24):
+    """``count`` City-observed addresses of OTHER ST in ``zip_code``, on a small grid at lon/lat."""
+    for i in range(count):
+        x, y = lon + (i % 6) * 0.0004, lat + (i // 6) * 0.0004
+        conn.execute(text(
+            """
+            INSERT INTO address_point (source, kind, house_number, name, suffix, zip,
+                full_address, street_key, confidence, observations, attrs, geom)
+            VALUES ('test', 'observed', :n, 'OTHER', 'ST', :zip, :label, 'OTHER ST', 1, 1, '{}',
+                    ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+            """), {"n": 100 + 2 * i, "zip": zip_code, "label": f"{100 + 2 * i} OTHER ST, {zip_code}",
+                   "lon": x, "lat": y})
+    refresh_street_names(conn)
+
+
+def test_a_street_unknown_in_the_typed_zip_answers_the_zip_centre(streets):
+    """MAIN ST is known only in 90012, 3 km from the typed 90099: the ZIP's centre comes first,
+    scored as the rough answer it is, and the faraway MAIN ST stays listed with zip_mismatch."""
+    _add_zip_addresses(streets, "90099", -118.2500, 34.0380)
+    result = locate_text(streets, "999 Main St, 90099", on=OLD)
+    assert result.precision == "area_centroid" and "street_not_found_in_zip" in result.reasons
+    assert result.address.zip == "90099" and result.score <= 10
+    assert abs(result.lon - -118.249) < 0.002 and abs(result.lat - 34.0386) < 0.002
+    faraway = [c for c in result.candidates if c.precision == "street"]
+    assert faraway and all("zip_mismatch" in c.reasons for c in faraway)
+    assert all(c.score <= result.score for c in faraway)
+
+
+def test_a_street_known_in_the_typed_zip_is_not_sent_to_the_zip_centre(streets):
+    _add_zip_addresses(streets, "90012", -118.2505, 34.0100)
+    result = locate_text(streets, "999 Main St, 90012", on=OLD)
+    assert result.precision != "area_centroid"
+    assert "zip_mismatch" not in result.reasons
+
+
+def test_a_street_unknown_everywhere_with_a_known_zip_answers_the_zip_centre(streets):
+    _add_zip_addresses(streets, "90099", -118.2500, 34.0380)
+    result = locate_text(streets, "12 Qwxyzzy Blvd, 90099", on=OLD)
+    assert result.precision == "area_centroid" and result.address.zip == "90099"
+
+
+def test_an_area_centre_keeps_its_rung_score(streets):
+    """An area's centre is never within 30 m of a problem: the score model (fitted on typed
+    addresses) does not lift it."""
+    _add_zip_addresses(streets, "90099", -118.2500, 34.0380)
+    result = locate_text(streets, "7 Nowhere Pl, 90099", on=OLD)
+    assert result.score <= 5
