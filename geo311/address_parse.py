@@ -6,7 +6,8 @@ street), ``intersection`` (street and cross streets), ``block`` (a street betwee
 LA rules come first; ``usaddress`` decides only what trails a street after its suffix
 (``"123 MAIN ST GLENDALE"``: a city; ``"123 MAIN ST 5"``: a unit), and a failure there falls back
 to our own rule. Canonical forms: upper case, no punctuation, USPS suffixes, numbered streets as
-ordinals (``"3RD"``), ``MOUNT`` as ``MT`` and ``SAINT`` as ``ST`` (the forms MyLA311 uses).
+ordinals (``"3RD"``), ``MOUNT`` as ``MT`` and ``SAINT`` as ``ST`` (the forms MyLA311 uses), and
+``O FARRELL`` as ``OFARRELL`` (what ``O'Farrell`` gives once the apostrophe is dropped).
 
 Reason codes in ``ParsedQuery.notes``: ``street_suffix_missing``, ``spelled_number_normalized``,
 ``community_as_city``, ``community_outside_city``, ``unit_ignored``, ``house_number_range``,
@@ -143,9 +144,10 @@ def normalize_street_name(name: str) -> str:
     """Normalize a core street name (no direction, no suffix) to its matching form.
 
     Upper case; punctuation becomes a space except apostrophes, which are dropped
-    (``O'FARRELL`` -> ``OFARRELL``); numbered streets become ordinals (``Third``, ``3``, ``3th``
-    -> ``3RD``; up to 999TH); ``MOUNT``/``MT.`` -> ``MT``, ``SAINT`` -> ``ST``; ``Ave 50`` ->
-    ``AVENUE 50``.
+    (``O'FARRELL`` -> ``OFARRELL``), and a lone ``O`` or ``D`` written for the apostrophe joins
+    the next word (``O FARRELL`` -> ``OFARRELL``, ``COEUR D ALENE`` -> ``COEUR DALENE``; not the
+    lettered ``O ST``); numbered streets become ordinals (``Third``, ``3``, ``3th`` -> ``3RD``;
+    up to 999TH); ``MOUNT``/``MT.`` -> ``MT``, ``SAINT`` -> ``ST``; ``Ave 50`` -> ``AVENUE 50``.
 
     :param name: the name as typed or as stored by a dataset.
     :returns: the normalized name, ``""`` if nothing is left.
@@ -154,6 +156,8 @@ def normalize_street_name(name: str) -> str:
     ('3RD', 'MT WASHINGTON')
     >>> normalize_street_name("Martin Luther King, Jr."), normalize_street_name("twenty-first")
     ('MARTIN LUTHER KING JR', '21ST')
+    >>> normalize_street_name("Coeur d'Alene"), normalize_street_name("Coeur d Alene")
+    ('COEUR DALENE', 'COEUR DALENE')
     """
     return name_form(clean_words(name))[0]
 
@@ -167,6 +171,8 @@ def street_key(name: str, suffix: str | None = None) -> str:
 
     >>> street_key("Berendo", "Street"), street_key("Avenue 50"), street_key("Sunset", "BL")
     ('BERENDO ST', 'AVENUE 50', 'SUNSET BLVD')
+    >>> street_key("O Farrell", "St"), street_key("O'Farrell", "St"), street_key("O", "St")
+    ('OFARRELL ST', 'OFARRELL ST', 'O ST')
     """
     base = normalize_street_name(name)
     words = " ".join(clean_words(suffix or ""))

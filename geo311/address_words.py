@@ -28,6 +28,7 @@ __all__ = [
     "PRE_TYPE_NAMES",
     "NAME_WORD_FORMS",
     "SUFFIXLESS_NAMES",
+    "JOINED_INITIALS",
     "CONNECTOR_WORDS",
     "CONNECTORS",
     "BETWEEN_WORDS",
@@ -39,6 +40,7 @@ __all__ = [
     "ordinal",
     "spelled_ordinal",
     "name_form",
+    "join_name_initials",
     "whole_unit",
     "UNIT_ID_RE",
 ]
@@ -235,6 +237,11 @@ PRE_TYPE_NAMES = {
 # One form per name word; MyLA311 writes "MT WASHINGTON" and "ST ANDREWS".
 NAME_WORD_FORMS = {"MOUNT": "MT", "SAINT": "ST", "JUNIOR": "JR"}
 SUFFIXLESS_NAMES = frozenset({"BROADWAY", "NORTH BROADWAY", "SPEEDWAY"})
+# Irish O' and French d' lose the apostrophe ("O'FARRELL" -> OFARRELL), but County address points,
+# parking citations and OSM often write it as a space ("O FARRELL", "COEUR D ALENE", "D ESTE"):
+# such a lone letter is joined to the next name word. Only these two: "L RON HUBBARD" is an
+# initial, and "O ST", "D ST", "L ST" are Wilmington/San Pedro lettered streets.
+JOINED_INITIALS = frozenset({"O", "D"})
 # Words joining two streets ("Sunset and Vine", Spanish "Sunset y Vine") and symbols doing the same.
 CONNECTOR_WORDS = frozenset({"AND", "Y", "AT", "NEAR"})
 CONNECTORS = CONNECTOR_WORDS | {"&", "/", "@", "+"}
@@ -344,13 +351,16 @@ def name_form(words: list[str]) -> tuple[str, bool]:
 
     Numbered streets become ordinals (``3``, ``3TH``, ``THIRD`` -> ``3RD``), a leading ``AVE``
     or ``TER`` is spelled out (``AVENUE 50``, ``AVENUE SAN LUIS``, ``TERRACE 49``) and
-    :data:`NAME_WORD_FORMS` apply (``MOUNT`` -> ``MT``).
+    :data:`NAME_WORD_FORMS` apply (``MOUNT`` -> ``MT``) and a lone ``O`` or ``D`` joins the next
+    word (:func:`join_name_initials`: ``O FARRELL`` -> ``OFARRELL``, as ``O'FARRELL`` gives).
 
     :param words: upper-case words from :func:`clean_words`.
     :returns: the name and whether a number was rewritten.
 
     >>> name_form(["THIRD"]), name_form(["AVE", "50"]), name_form(["SAINT", "ANDREWS"])
     (('3RD', True), ('AVENUE 50', False), ('ST ANDREWS', False))
+    >>> name_form(["COEUR", "D", "ALENE"]), name_form(["O"]), name_form(["L", "RON", "HUBBARD"])
+    (('COEUR DALENE', False), ('O', False), ('L RON HUBBARD', False))
     """
     if len(words) == 1 and (match := _ORDINAL_RE.fullmatch(words[0])):
         numbered = ordinal(int(match.group(1)))
@@ -361,7 +371,36 @@ def name_form(words: list[str]) -> tuple[str, bool]:
     if len(words) >= 2 and words[0] in PRE_TYPE_NAMES:  # "AVE 50", "AV SAN LUIS"
         rest = [str(int(words[1]))] if len(words) == 2 and words[1].isdigit() else words[1:]
         words = [PRE_TYPE_NAMES[words[0]], *rest]
-    return " ".join(NAME_WORD_FORMS.get(word, word) for word in words), False
+    return " ".join(join_name_initials([NAME_WORD_FORMS.get(word, word) for word in words])), False
+
+
+def join_name_initials(words: list[str]) -> list[str]:
+    """Join a lone ``O`` or ``D`` to the name word after it (``D ESTE`` -> ``DESTE``).
+
+    The letter stays alone when nothing follows it (``O`` of ``O ST``), or when the next word is
+    a street suffix (``O ST``, ``D PARK``) or has one or two letters (``D W GRIFFITH``, a post
+    direction ``O NE``), so the rule can also run on whole keys and labels (``COEUR D ALENE AVE``)
+    with the same result as on the bare name.
+
+    :param words: upper-case words of a name, key or label.
+    :returns: the words, initials joined.
+
+    >>> join_name_initials(["O", "FARRELL", "ST"]), join_name_initials(["O", "ST"])
+    (['OFARRELL', 'ST'], ['O', 'ST'])
+    >>> join_name_initials(["832", "COEUR", "D", "ALENE", "AVE"])
+    ['832', 'COEUR', 'DALENE', 'AVE']
+    """
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        word, after = words[i], words[i + 1] if i + 1 < len(words) else ""
+        if word in JOINED_INITIALS and _joinable(after):
+            joined.append(word + after)
+            i += 2
+        else:
+            joined.append(word)
+            i += 1
+    return joined
 
 
 def whole_unit(words: list[str]) -> tuple[str, str | None] | None:
@@ -380,3 +419,7 @@ def whole_unit(words: list[str]) -> tuple[str, str | None] | None:
         if len(ident) == 1 and UNIT_ID_RE.fullmatch(ident[0]):
             return UNIT_DESIGNATORS[words[0]], ident[0]
     return None
+
+
+def _joinable(word: str) -> bool:
+    return len(word) > 2 and word.isalpha() and word not in USPS_SUFFIXES
