@@ -102,7 +102,9 @@ def db_init() -> None:
     """Create the tables and indexes (idempotent)."""
     from geo311.schema import init_schema
 
-    init_schema(get_engine())
+    rekeyed = init_schema(get_engine())
+    for table, rows in rekeyed.items():
+        click.echo(f"street keys rewritten to the current rule: {rows} row(s) of {table}")
     click.echo("schema ready")
 
 
