@@ -14,6 +14,7 @@ _WORDS = {
         "side": "{side} side",
         "between": "between {a} and {b}",
         "at": "at {a}",
+        "corner": "At {a} & {b}",
         "cd": "Council District {code}",
         "handled": "handled by {name}",
         "score": "match score {score}/100",
@@ -29,6 +30,7 @@ _WORDS = {
         "side": "lado {side}",
         "between": "entre {a} y {b}",
         "at": "en {a}",
+        "corner": "En la esquina de {a} y {b}",
         "cd": "Distrito del Concejo {code}",
         "handled": "atendido por {name}",
         "score": "puntuación {score}/100",
@@ -80,6 +82,11 @@ def describe(result: LocateResult, lang: str = "en") -> str:
 def _where(result: LocateResult, words: dict[str, str]) -> str:
     segment = result.segment
     address = result.address
+    corner = _corner_streets(result)
+    if corner:
+        # The corner itself: the segment it was read from may run for kilometres (a High
+        # Injury Network line from Crescent Heights to Virgil), so its ends say nothing here.
+        return words["corner"].format(a=_title(corner[0]), b=_title(corner[1]))
     pieces: list[str] = []
     if address and address.house_number and address.street:
         key = "in_front" if result.precision in ("address_point", "interpolated_range",
@@ -97,6 +104,16 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
     elif segment and (segment.from_street or segment.to_street):
         pieces.append(words["at"].format(a=_title(segment.from_street or segment.to_street or "")))
     return ", ".join(pieces)
+
+
+def _corner_streets(result: LocateResult) -> tuple[str, str] | None:
+    """The two streets of an intersection answer ("SUNSET BLVD & VINE ST"), else None."""
+    if result.precision != "intersection" or result.address is None:
+        return None
+    names = [name.strip() for name in (result.address.text or "").split("&")]
+    if len(names) != 2 or not all(names):
+        return None
+    return names[0], names[1]
 
 
 def _title(value: str) -> str:

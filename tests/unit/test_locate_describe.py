@@ -1,0 +1,36 @@
+"""The locate answer in words (geo311.locate_describe): what a resident reads under the map."""
+
+from __future__ import annotations
+
+from geo311.locate_describe import describe
+from geo311.locate_result import AddressInfo, LocateResult, SegmentInfo
+
+#: The segment an intersection is read from can be a long line (here a High Injury Network
+#: stretch of Sunset Blvd, ~3 km): its ends are not where the corner is.
+_LONG_SEGMENT = SegmentInfo(id=1052, street="SUNSET BLVD", from_street="CRESCENT HEIGHTS BLVD",
+                            to_street="VIRGIL AVE", side=None, side_compass=None, distance_m=0.0,
+                            source="vision_zero_hin_2018")
+
+
+def _result(precision: str, address: AddressInfo, segment: SegmentInfo | None) -> LocateResult:
+    return LocateResult(query="sunset and vine", pin=None, lon=-118.3267, lat=34.098,
+                        precision=precision, score=79, reasons=("street_suffix_missing",),
+                        address=address, segment=segment,
+                        areas=({"type": "CD", "code": "13", "name": "Council District 13"},),
+                        jurisdiction=None, ambiguities=(), candidates=(), date="2026-11-25")
+
+
+def test_intersection_answer_names_the_corner_not_the_segment_ends():
+    corner = AddressInfo(house_number=None, street="SUNSET BLVD", zip=None,
+                         text="SUNSET BLVD & VINE ST", source="street_segment")
+    result = _result("intersection", corner, _LONG_SEGMENT)
+    assert describe(result).startswith("At Sunset Blvd & Vine St; Council District 13;")
+    assert "Crescent Heights" not in describe(result)
+    assert describe(result, "es").startswith("En la esquina de Sunset Blvd y Vine St;")
+
+
+def test_street_block_answer_keeps_its_cross_streets():
+    street = AddressInfo(house_number=None, street="SUNSET BLVD", zip=None, text="SUNSET BLVD")
+    result = _result("street_block", street, _LONG_SEGMENT)
+    assert describe(result).startswith(
+        "On Sunset Blvd, between Crescent Heights Blvd and Virgil Ave;")
