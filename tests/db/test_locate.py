@@ -263,8 +263,8 @@ def _add_zip_addresses(conn, zip_code, lon, lat, count=24):
                 full_address, street_key, confidence, observations, attrs, geom)
             VALUES ('test', 'observed', :n, 'OTHER', 'ST', :zip, :label, 'OTHER ST', 1, 1, '{}',
                     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-            """), {"n": 100 + 2 * i, "zip": zip_code, "label": f"{100 + 2 * i} OTHER ST, {zip_code}",
-                   "lon": x, "lat": y})
+            """), {"n": 100 + 2 * i, "zip": zip_code, "lon": x, "lat": y,
+                   "label": f"{100 + 2 * i} OTHER ST, {zip_code}"})
     refresh_street_names(conn)
 
 
@@ -300,3 +300,33 @@ def test_an_area_centre_keeps_its_rung_score(streets):
     _add_zip_addresses(streets, "90099", -118.2500, 34.0380)
     result = locate_text(streets, "7 Nowhere Pl, 90099", on=OLD)
     assert result.score <= 5
+
+
+def test_a_segment_without_ranges_under_the_pin_beats_an_address_a_block_away(streets):
+    """An unranged segment (OpenStreetMap, the High Injury Network) 6 m from the pin names its
+    street; the nearest known address, 45 m off on a cross street, does not."""
+    add_segment(streets, "osm-elm", "ELM", "AVE", None,
+                [(-118.2560, 34.0200), (-118.2560, 34.0220)])
+    add_address(streets, 900, None, None, "OAK", "ST", -118.2565, 34.0210)
+    result = locate_point(streets, -118.25607, 34.0210, on=OLD)
+    assert result.precision == "street" and result.address.street == "ELM AVE"
+    assert "street_only" in result.reasons
+
+
+def test_an_address_right_under_the_pin_still_beats_the_segment(streets):
+    add_segment(streets, "osm-elm", "ELM", "AVE", None,
+                [(-118.2560, 34.0200), (-118.2560, 34.0220)])
+    add_address(streets, 900, None, None, "OAK", "ST", -118.25615, 34.0210)
+    result = locate_point(streets, -118.25607, 34.0210, on=OLD)
+    assert result.address.street == "OAK ST"
+
+
+def test_a_segment_named_without_suffix_takes_the_suffix_its_addresses_use(streets):
+    """The High Injury Network writes TEMPLE; the City's addresses beside it say TEMPLE ST."""
+    add_segment(streets, "hin-temple", "TEMPLE", None, None,
+                [(-118.2600, 34.0300), (-118.2580, 34.0300)])
+    streets.execute(text("UPDATE street_segment SET street_key = 'TEMPLE', full_name = 'TEMPLE' "
+                         "WHERE source_id = 'hin-temple'"))
+    add_address(streets, 1365, None, "W", "TEMPLE", "ST", -118.2590, 34.0306, kind="observed")
+    result = locate_point(streets, -118.2595, 34.03003, on=OLD)
+    assert result.precision == "street" and result.address.street == "W TEMPLE ST"
