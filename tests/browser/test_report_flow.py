@@ -121,3 +121,31 @@ def test_report_form_has_no_serious_axe_violations(page, live_server):
     page.get_by_label("Graffiti removal", exact=False).first.check()
     page.locator("#duplicates-body p").first.wait_for()
     assert _serious_axe_violations(page) == []
+
+
+def test_unanswered_required_question_is_named_in_the_readers_language(page, watch, live_server):
+    """Submitting with a required question empty names that question (not the attribute code
+    the API's 400 names), sends nothing, and focuses the question."""
+    _drop_pin(page, live_server, "es", *BERENDO_PIN)
+    search = page.get_by_label("¿Cuál es el problema? Escriba una palabra")
+    search.fill("muebles")
+    page.wait_for_function("""() => {
+        const labels = document.querySelectorAll('#type-list label');
+        return labels.length > 0 && labels.length < 19;
+    }""")
+    page.get_by_label("Recogida de artículos voluminosos").check()
+    page.locator("#attribute-fields input[type=checkbox]").first.wait_for()
+    posts: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and posts.append(r.url))
+    page.get_by_role("button", name="Enviar solicitud").click()
+    status = page.locator("#report-status")
+    assert status.inner_text() == ("Primero responda esta pregunta: "
+                                   "¿Qué tipo de artículos dejará para la recogida?")
+    assert "error" in (status.get_attribute("class") or "")
+    assert page.evaluate("document.activeElement.type") == "checkbox"
+    page.locator("#attribute-fields input[type=checkbox]").first.check()
+    page.get_by_role("button", name="Enviar solicitud").click()
+    assert status.inner_text() == ("Primero responda esta pregunta: "
+                                   "¿Cuántos artículos dejará para la recogida?")
+    assert posts == [] and "attribute" not in status.inner_text()
+    assert watch.console_errors == [] and watch.external_requests == []

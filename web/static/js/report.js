@@ -192,6 +192,14 @@
     return values;
   }
 
+  /* The first required question (in the order asked) left empty, or null. */
+  function firstUnanswered(values) {
+    var missing = (chosen.attributes || []).filter(function (a) {
+      return a.variable && a.required && !Object.prototype.hasOwnProperty.call(values, a.code);
+    });
+    return missing.length ? missing[0] : null;
+  }
+
   // ------------------------------------------------------------------ nearby duplicates
   function loadDuplicates() {
     if (!place || !chosen) { return; }
@@ -255,9 +263,17 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (!place || !chosen) { return; }
+    var values = answers();
+    var missing = firstUnanswered(values);
+    if (missing) {  // the server would refuse it too, naming the code, not the question
+      say(fill(t.answer_required, { question: missing.description }), "error");
+      var field = document.getElementById("attr-" + missing.code);
+      if (field) { (field.tagName === "FIELDSET" ? field.querySelector("input") : field).focus(); }
+      return;
+    }
     var body = { service_code: chosen.code, lon: Number(place.lon.toFixed(7)),
                  lat: Number(place.lat.toFixed(7)), pin_source: "map", channel: "web",
-                 attributes: answers() };
+                 attributes: values };
     if (description.value.trim()) { body.description = description.value.trim(); }
     submitButton.disabled = true;
     say(t.submitting);
