@@ -4,8 +4,10 @@
 -- :radius_m of the point (distance 0 = covering; GiST area_part.geom), per type in the vintage in
 -- force on :on. The degree pre-filter of the areas is wide enough at LA's latitude.
 -- Inputs: :lon, :lat (WGS84), :with_addresses (false reads none), :on (date), :radius_m. The KNN
--- limits (6 segments, 4 addresses) are constants so that the generic plan psycopg's automatic
--- prepare leads to keeps the index scans (a LIMIT parameter is costed as 10% of the table: a
+-- limits (6 segments; 8 addresses, as one spot of the address layer can carry five names, 401
+-- LINCOLN BLVD = PCH = SR 1 = ROUTE 1 = HIGHWAY 1, and all must be read for the City's name to
+-- win whatever order the index returns them in) are constants so that the generic plan psycopg's
+-- automatic prepare leads to keeps the index scans (a LIMIT parameter is costed as 10% of the table: a
 -- sorted seq scan); with them the generic plan saves the ~1 ms of planning a custom one costs.
 -- Output: one row of three json arrays, each in its own query's order: segments (geometry as hex
 -- WKB in wkb), addresses, areas (type_code, vintage, code, name, area_id, distance_m).
@@ -29,7 +31,7 @@ SELECT
         FROM address_point a
         WHERE a.kind IN ('address', 'observed') AND CAST(:with_addresses AS boolean)
         ORDER BY a.geom <-> ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
-        LIMIT 4
+        LIMIT 8
     ) AS adr) AS addresses,
     (SELECT COALESCE(json_agg(near), '[]') FROM (
         WITH sets AS (

@@ -330,3 +330,13 @@ def test_a_segment_named_without_suffix_takes_the_suffix_its_addresses_use(stree
     add_address(streets, 1365, None, "W", "TEMPLE", "ST", -118.2590, 34.0306, kind="observed")
     result = locate_point(streets, -118.2595, 34.03003, on=OLD)
     assert result.precision == "street" and result.address.street == "W TEMPLE ST"
+
+
+def test_one_spot_under_five_names_answers_the_street_name_not_a_route_alias(streets):
+    """The County's layer gives 401 LINCOLN BLVD also as PCH, SR 1, ROUTE 1 and HIGHWAY 1 at the
+    same point; the street's name wins however many aliases the index returns first."""
+    for name, suffix in (("PCH", None), ("SR 1", None), ("ROUTE 1", None), ("HIGHWAY 1", None),
+                         ("LINCOLN", "BLVD")):
+        add_address(streets, 401, None, None, name, suffix, -118.2530, 34.0130)
+    result = locate_point(streets, -118.25301, 34.01301, on=OLD)
+    assert result.address.street == "LINCOLN BLVD"
