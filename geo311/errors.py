@@ -24,6 +24,7 @@ __all__ = [
     "ServiceUnavailable",
     "init_app",
     "error_response",
+    "refuse_nul_characters",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,56 @@ def error_response(status: int, message: str, headers: dict | None = None) -> Re
     return response
 
 
+def refuse_nul_characters() -> None:
+    """Refuse a request whose path, query, form or JSON text holds a NUL character (U+0000).
+
+    PostgreSQL text cannot hold NUL, so such a value would fail in the driver as a 500 wherever
+    it reached SQL (a filter, a service code, a description); here it is a 400 naming the
+    parameter, before any handler has done anything.
+
+    :raises BadRequest: naming the first parameter or JSON field with a NUL.
+    """
+    if "\x00" in request.path:
+        raise BadRequest("the path must not contain NUL (0x00) characters")
+    sources = [request.args]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(request.form)
+    for source in sources:
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise BadRequest(f"parameter {name.replace(chr(0), '')[:64]!r} must not contain "
+                                 "NUL (0x00) characters")
+    if request.is_json:
+        where = _nul_in_json(request.get_json(silent=True), "body")
+        if where:
+            field_name = where.removeprefix("body.")[:100]
+            raise BadRequest(f"field {field_name!r} must not contain NUL (0x00) characters")
+
+
+def _nul_in_json(value: object, where: str) -> str | None:
+    """The path (``body.attributes.items[0]``) of the first string or key holding a NUL."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{str(key).replace(chr(0), '')}"
+            if "\x00" in str(key):
+                return name
+            found = _nul_in_json(item, name)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in_json(item, f"{where}[{index}]")
+            if found:
+                return found
+    return None
+
+
 def init_app(app: Flask) -> None:
-    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected."""
+    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected, and the
+    check that refuses NUL characters in any input (:func:`refuse_nul_characters`)."""
+    app.before_request(refuse_nul_characters)
 
     @app.errorhandler(Geo311Error)
     def _geo311_error(exc: Geo311Error) -> Response:

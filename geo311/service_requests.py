@@ -291,7 +291,7 @@ def _locate(conn: Connection, new: NewRequest, values: dict[str, Any]) -> Any:
     if jurisdiction is not None and not jurisdiction.inside_city:
         raise Unprocessable(
             f"{where} is not in the City of Los Angeles ({jurisdiction.name}): "
-            f"{jurisdiction.responsible} is responsible. {jurisdiction.contact}".strip())
+            f"{jurisdiction.responsible} is responsible. Contact: {jurisdiction.contact}.")
     return result
 
 

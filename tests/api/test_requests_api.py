@@ -131,6 +131,53 @@ def test_bad_input_is_a_4xx_naming_the_field_and_stores_nothing(client, api_app,
     assert _count(api_app) == before
 
 
+def test_outside_the_city_names_who_is_responsible_and_their_contact(client):
+    """The contact reads as a labelled sentence, not a fragment glued after the last one
+    ("... is responsible. the City of Pasadena's own service request line or website")."""
+    body = client.post("/api/v1/requests", json={**GRAFFITI, **ISLAND}).get_json()
+    responsible, contact = body["error"].split(" is responsible. ", 1)
+    assert "Test Island" in responsible
+    assert contact.startswith("Contact: ") and contact.endswith(".") and len(contact) > 12
+
+
+@pytest.mark.parametrize("method, path, kwargs, words", [
+    ("get", "/api/v1/requests", {"query_string": {"service_code": "graffiti\x00"}},
+     ["'service_code'", "NUL"]),
+    ("get", "/api/v1/requests", {"query_string": {"department": "\x00"}}, ["'department'"]),
+    ("get", "/api/v1/duplicates", {"query_string": {"service_code": "\x00", **INSIDE}},
+     ["'service_code'"]),
+    ("get", "/api/v1/boundaries/CD/1%000", {}, ["path", "NUL"]),
+    ("post", "/api/v1/requests", {"json": {**GRAFFITI, **INSIDE, "description": "a\x00b"}},
+     ["'description'", "NUL"]),
+    ("post", "/api/v1/requests", {"json": {**INSIDE, "service_code": "bulky_items",
+                                           "attributes": {"items": ["so\x00fa"],
+                                                          "item_count": 1}}},
+     ["'attributes.items[0]'"]),
+    ("post", "/api/v1/auth/login", {"json": {"name": "kim\x00", "password": "x"}}, ["'name'"]),
+])  # fmt: skip
+def test_nul_characters_are_a_400_naming_the_input_never_a_500(client, api_app, method, path,
+                                                                kwargs, words):
+    """PostgreSQL text cannot hold U+0000: before, each of these reached the driver and
+    answered 500 "internal error"."""
+    before = _count(api_app)
+    assert_error(getattr(client, method)(path, **kwargs), 400, *words)
+    assert _count(api_app) == before
+
+
+def test_nul_characters_in_open311_answer_in_the_open311_shape(client):
+    listed = client.get("/open311/v2/requests.json", query_string={"service_code": "\x00"})
+    assert listed.status_code == 400
+    assert "service_code" in listed.get_json()[0]["description"]
+    as_xml = client.get("/open311/v2/requests.xml", query_string={"service_code": "\x00"})
+    assert as_xml.status_code == 400 and as_xml.mimetype == "text/xml"
+    assert b"<code>400</code>" in as_xml.data
+    posted = client.post("/open311/v2/requests.json", data={
+        "service_code": "graffiti", "lat": "34.02", "long": "-118.22", "description": "a\x00"})
+    assert posted.status_code == 400 and "description" in posted.get_json()[0]["description"]
+    token = client.get("/open311/v2/tokens/a%00b.json")
+    assert token.status_code == 400 and token.get_json()[0]["code"] == 400
+
+
 def test_non_json_and_oversize_bodies(client):
     assert_error(client.post("/api/v1/requests", data="service_code=graffiti",
                              content_type="application/x-www-form-urlencoded"), 400, "JSON")
