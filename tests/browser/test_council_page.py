@@ -57,3 +57,20 @@ def test_pack_download_opens_offline(page, browser_context, watch, live_server, 
     pack.close()
     assert watch.external_requests == []
     assert watch.console_errors == []
+
+
+@pytest.mark.usefixtures("request_catalogue")
+def test_council_page_on_a_phone_scrolls_tables_not_the_page(page, live_server):
+    """At 375 px the wide tables scroll inside their own box; the page itself never scrolls
+    sideways. The oldest-open table says the status in the reader's language."""
+    created = page.request.post(f"{live_server}/api/v1/requests", data={
+        "service_code": "bulky_items", "lon": -118.2925, "lat": 34.0672,
+        "attributes": {"items": ["sofa"], "item_count": 1}})
+    assert created.status == 201, created.text()
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(live_server + "/council/10?lang=es")
+    assert page.locator("#oldest").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+        page.evaluate("document.documentElement.scrollWidth")
+    statuses = page.locator("#oldest tbody td:nth-child(5)").all_inner_texts()
+    assert statuses and "open" not in statuses and "abierta" in statuses

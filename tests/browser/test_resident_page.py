@@ -148,3 +148,18 @@ def test_axe_finds_no_serious_violations(page, live_server, path):
     if path.startswith("/?") or path == "/":
         _wait_for_vector_tiles(page)
     assert _serious_axe_violations(page) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/?lang=es", "/text?address=356+S+Berendo+St&lang=es"])
+def test_phone_width_page_has_no_sideways_scroll_and_header_words_apart(page, live_server, path):
+    """At 375 px the site name and the language links do not run together ("LA 311 location
+    finderEnglish") and nothing makes the page scroll sideways."""
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(live_server + path)
+    gap = page.evaluate("""() => {
+        const name = document.querySelector('.site-name').getBoundingClientRect();
+        const links = document.querySelector('.lang-switch').getBoundingClientRect();
+        return Math.max(links.left - name.right, links.top - name.bottom);
+    }""")
+    assert gap >= 8, f"site name and language links {gap:.0f} px apart"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
