@@ -36,6 +36,8 @@ DEFAULT_WINDOW = timedelta(days=90)
 #: Spec: description is "free form text limited to 4,000 characters".
 DESCRIPTION_MAX_CHARS = 4000
 MAX_RADIUS_M = 50_000.0
+#: Largest ``page``: its offset (page - 1) * page_size must stay inside PostgreSQL's bigint.
+MAX_PAGE = 1_000_000
 #: POST fields about the reporter: stored privately, never shown in any response.
 CONTACT_FIELDS = ("email", "device_id", "account_id", "first_name", "last_name", "phone")
 _CONTACT_MAX_CHARS = 200
@@ -182,7 +184,7 @@ def parse_request_query(
         bbox=parse_bbox(args.get("bbox")),
         near=_near(args),
         agencies=tuple(a.upper() for a in split_list(args, "agency_responsible")),
-        page=_positive_int(args.get("page"), "page", default=1),
+        page=_positive_int(args.get("page"), "page", default=1, maximum=MAX_PAGE),
         page_size=min(_positive_int(args.get("page_size"), "page_size", default=page_limit),
                       page_limit),
         extensions=extensions,
@@ -274,7 +276,8 @@ def _near(args: MultiDict[str, str]) -> tuple[float, float, float] | None:
     return lon, lat, radius
 
 
-def _positive_int(value: str | None, name: str, *, default: int) -> int:
+def _positive_int(value: str | None, name: str, *, default: int,
+                  maximum: int | None = None) -> int:
     if not _present(value):
         return default
     assert value is not None
@@ -284,6 +287,8 @@ def _positive_int(value: str | None, name: str, *, default: int) -> int:
         raise BadRequest(f"parameter '{name}' must be a whole number, got {value[:20]!r}") from None
     if number < 1:
         raise BadRequest(f"parameter '{name}' must be 1 or more")
+    if maximum is not None and number > maximum:
+        raise BadRequest(f"parameter '{name}' must be at most {maximum:,}, got {value[:24]}")
     return number
 
 
