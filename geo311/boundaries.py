@@ -152,7 +152,9 @@ def get_area_feature(conn: Connection, type_code: str, code: str,
     row = conn.execute(
         select(
             Area.code, Area.name, Area.attrs, BoundarySet.vintage, BoundarySet.valid_from,
-            BoundarySet.valid_to, func.ST_AsGeoJSON(Area.geom, 6).label("geojson"),
+            BoundarySet.valid_to,
+            # RFC 7946 3.1.6: exterior rings counterclockwise, holes clockwise (stored as loaded)
+            func.ST_AsGeoJSON(func.ST_ForcePolygonCCW(Area.geom), 6).label("geojson"),
         )
         .join(BoundarySet, BoundarySet.id == Area.set_id)
         .where(BoundarySet.type_code == type_code, BoundarySet.vintage == chosen, Area.code == code)

@@ -90,3 +90,27 @@ def test_boundary_sets_list_types_vintages_and_counts(conn):
     assert sets[("CD", "new")].valid_from == date(2022, 12, 12)
     # Of four NC features, the empty one and the one without a code are rejected.
     assert sets[("NC", "test")].area_count == 2
+
+
+def _signed_area(ring: list[list[float]]) -> float:
+    """Shoelace: positive when the ring runs counterclockwise."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False)) / 2
+
+
+def test_area_feature_rings_follow_the_rfc_7946_right_hand_rule(conn):
+    """RFC 7946 3.1.6: exterior rings counterclockwise. The City's own layers are drawn
+    clockwise (CD 10 and NC 55 were served so); here the stored ring is made clockwise too."""
+    from sqlalchemy import text
+
+    from geo311.boundaries import get_area_feature
+
+    conn.execute(text("""
+        UPDATE area SET geom = ST_ForcePolygonCW(geom)
+        WHERE code = '1' AND set_id IN (SELECT id FROM boundary_set WHERE type_code = 'CD'
+                                        AND vintage = 'old')"""))
+    geometry = get_area_feature(conn, "CD", "1", vintage="old")["geometry"]
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else \
+        [geometry["coordinates"]]
+    for exterior, *holes in polygons:
+        assert _signed_area(exterior) > 0
+        assert all(_signed_area(hole) < 0 for hole in holes)
