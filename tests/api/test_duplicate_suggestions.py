@@ -4,6 +4,7 @@ window, nearest first, distance and age), public fields only, one JSON error sha
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -287,6 +288,16 @@ def test_tracking_page_shows_status_and_public_history_in_both_languages(client,
     es = client.get(f"/requests/{target}", headers={"Accept-Language": "es-MX,es;q=0.9"})
     html = es.get_data(as_text=True)
     assert f"Solicitud n.º {target}" in html and "abierta" in html and 'lang="es"' in html
+
+
+def test_tracking_page_says_the_close_reason_in_the_readers_language(client, known):
+    """The close reason was shown as its code ("cerrada (resolved)") in both languages."""
+    def words(lang: str) -> str:
+        html = client.get(f"/requests/{known['closed']}?lang={lang}").get_data(as_text=True)
+        return re.sub(r"<[^>]+>", "", html)
+
+    assert "cerrada (resuelta)" in words("es") and "(resolved)" not in words("es")
+    assert "closed (resolved)" in words("en")
 
 
 def test_tracking_page_of_unknown_request_is_a_404_page(client):
