@@ -11,6 +11,7 @@ _WORDS = {
         "in_front": "In front of {address}",
         "on_street": "On {street}",
         "near": "Near {address}",
+        "in_zip": "Somewhere in ZIP code {zip} (the street was not found there)",
         "side": "{side} side",
         "between": "between {a} and {b}",
         "at": "at {a}",
@@ -27,6 +28,7 @@ _WORDS = {
         "in_front": "Frente a {address}",
         "on_street": "En {street}",
         "near": "Cerca de {address}",
+        "in_zip": "En algún lugar del código postal {zip} (no se encontró la calle allí)",
         "side": "lado {side}",
         "between": "entre {a} y {b}",
         "at": "en {a}",
@@ -94,6 +96,8 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
         pieces.append(words[key].format(address=_title(f"{address.house_number} {address.street}")))
     elif address and address.street:
         pieces.append(words["on_street"].format(street=_title(address.street)))
+    elif address and address.source == "zip_centre" and address.zip:
+        pieces.append(words["in_zip"].format(zip=address.zip))
     elif address and address.text:
         pieces.append(words["near"].format(address=address.text))
     if segment and segment.side_compass and result.pin is not None:

@@ -34,3 +34,12 @@ def test_street_block_answer_keeps_its_cross_streets():
     result = _result("street_block", street, _LONG_SEGMENT)
     assert describe(result).startswith(
         "On Sunset Blvd, between Crescent Heights Blvd and Virgil Ave;")
+
+
+def test_zip_centre_answer_says_the_street_was_not_found_in_that_zip():
+    centre = AddressInfo(house_number=None, street=None, zip="91356", text="ZIP 91356",
+                         source="zip_centre")
+    result = _result("area_centroid", centre, None)
+    assert describe(result).startswith(
+        "Somewhere in ZIP code 91356 (the street was not found there); Council District 13;")
+    assert describe(result, "es").startswith("En algún lugar del código postal 91356")
