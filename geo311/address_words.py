@@ -28,6 +28,7 @@ __all__ = [
     "PRE_TYPE_NAMES",
     "NAME_WORD_FORMS",
     "SUFFIXLESS_NAMES",
+    "NAME_DIRECTION_WORDS",
     "JOINED_INITIALS",
     "CONNECTOR_WORDS",
     "CONNECTORS",
@@ -137,6 +138,9 @@ DIRECTIONS: dict[str, str] = {
     "NE": "NE", "NORTHEAST": "NE", "NW": "NW", "NORTHWEST": "NW",
     "SE": "SE", "SOUTHEAST": "SE", "SW": "SW", "SOUTHWEST": "SW",
 }  # fmt: skip
+#: The direction words a street's own name can open with, by the letter a direction written apart
+#: uses (MyLA311's E SOUTH VENICE BLVD is the County's S VENICE BLVD; NORTH BROADWAY).
+NAME_DIRECTION_WORDS: dict[str, str] = {"N": "NORTH", "S": "SOUTH", "E": "EAST", "W": "WEST"}
 
 # USPS Publication 28 C2 secondary unit designators (and spellings residents use) -> standard.
 UNIT_DESIGNATORS: dict[str, str] = {

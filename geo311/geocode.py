@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import ParsedQuery, StreetRef, street_key
-from geo311.address_words import ordinal
+from geo311.address_words import NAME_DIRECTION_WORDS, ordinal
 from geo311.db import load_sql
 from geo311.interpolate import NumberEstimate, estimate_from_grid, estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
@@ -205,7 +205,7 @@ def _other_number(typed: re.Match[str] | None, key: str) -> bool:
     return typed is not None and found is not None and found.group(1) != typed.group(1)
 
 
-_NAME_DIRECTIONS = {"NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W"}
+_NAME_DIRECTIONS = {word: letter for letter, word in NAME_DIRECTION_WORDS.items()}
 
 
 def _direction_in_name(conn: Connection, street: StreetRef) -> list[StreetMatch]:

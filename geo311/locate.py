@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Connection
 
 from geo311.address_parse import parse_query
-from geo311.address_words import USPS_SUFFIXES
+from geo311.address_words import NAME_DIRECTION_WORDS, USPS_SUFFIXES
 from geo311.boundaries import areas_at_point, today_in_la
 from geo311.db import driver_cursor, load_driver_sql, load_sql
 from geo311.errors import BadRequest
@@ -62,7 +62,8 @@ _ADDRESS_LINE_M = 90.0
 _ADDRESS_LINE_ALONE_M = 400.0
 #: A segment with no address range this close to the pin, and :data:`_SEGMENT_LEAD_M` closer
 #: than any known address, names the pin's street (2018 dev holdout, --reverse-only: streets
-#: named 62.5% -> 63.9% of 8,898 at 30 m and 10 m; 63.7% at 20 m, 63.9% at 45 m).
+#: named 62.6% -> 64.0% of 8,898 at 30 m and 10 m; before the suffix naming of _street_answer,
+#: 63.7% at 20 m and 63.9% at both 30 m and 45 m).
 _SEGMENT_UNDER_PIN_M = 30.0
 _SEGMENT_LEAD_M = 10.0
 #: Nearby addresses farther than this are not read as the pin's address.
@@ -293,8 +294,7 @@ def _nearest_point_answer(conn: Connection, nearby: list[NearbyAddress], reasons
     return address, "address_point", score, (best.lon, best.lat)
 
 
-_DIRECTION_WORDS = frozenset({"NORTH", "SOUTH", "EAST", "WEST"})
-_DIRECTION_NAMES = {"N": "NORTH", "S": "SOUTH", "E": "EAST", "W": "WEST"}
+_DIRECTION_WORDS = frozenset(NAME_DIRECTION_WORDS.values())
 #: How far (metres) from the layer's address a City-observed address of the same street may be
 #: for its name to be preferred.
 _CITY_NAME_M = 120.0
@@ -345,7 +345,7 @@ def _direction_spelled_in(conn: Connection, best: NearbyAddress) -> str | None:
     """The City's name for ``best``'s street when it spells the layer's direction into the name
     (S VENICE BLVD -> SOUTH VENICE BLVD) and most City addresses within :data:`_CITY_SPELLING_M`
     write it so; None otherwise (N MAIN ST stays N MAIN ST where the City mostly writes that)."""
-    word = _DIRECTION_NAMES.get(best.pre_dir or "")
+    word = NAME_DIRECTION_WORDS.get(best.pre_dir or "")
     if word is None:
         return None
     rows = conn.execute(load_sql("city_spelling_near"), {
