@@ -163,3 +163,20 @@ def test_phone_width_page_has_no_sideways_scroll_and_header_words_apart(page, li
     }""")
     assert gap >= 8, f"site name and language links {gap:.0f} px apart"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_gps_fix_in_the_ocean_says_where_it_fell_not_to_check_the_spelling(
+        page, browser_context, watch, live_server):
+    """A pin with no answer (Santa Monica Bay) was told "Check the spelling, or try an
+    intersection", though nothing was typed."""
+    browser_context.grant_permissions(["geolocation"])
+    browser_context.set_geolocation({"latitude": 33.9, "longitude": -118.7, "accuracy": 10})
+    page.goto(live_server + "/")
+    page.get_by_role("button", name="Use my location").click()
+    page.wait_for_function("""() => {
+        const text = document.querySelector('#answer-body p');
+        return text && /outside the City of Los Angeles/.test(text.textContent);
+    }""")
+    assert "spelling" not in page.locator("#answer-body").inner_text()
+    assert page.locator("#report").is_hidden()
+    assert watch.console_errors == [] and watch.external_requests == []

@@ -119,8 +119,8 @@
 
   function renderAnswer(a) {
     var parts = [];
-    if (!a.location) {
-      showMessage(t.no_match);
+    if (!a.location) {  // a pin (map or GPS) has no spelling to check: say where it fell
+      showMessage(a.pin ? t.no_match_pin : t.no_match);
       return;
     }
     parts.push(el("p", { "class": "answer-text" }, a.description));
