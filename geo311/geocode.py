@@ -266,11 +266,12 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
     only in another neighbourhood, lands kilometres from the ZIP the resident typed. Such street
     answers outside the ZIP's known addresses say ``zip_mismatch``, and the ZIP's centre
     (``area_centroid``, ``street_not_found_in_zip``) is offered first: near the right place, and
-    scored as the rough answer it is. Any answer placed by house number is left alone.
+    scored as the rough answer it is. Any answer placed by house number is left alone. A ZIP
+    typed alone, or with a place we know only elsewhere, answers its centre (``zip_only``).
     """
-    if not query.zip or query.kind not in ("address", "street"):
+    if not query.zip or query.kind not in ("address", "street", "place"):
         return found
-    if any(c.precision != "street" for c in found):
+    if query.kind != "place" and any(c.precision != "street" for c in found):
         return found
     row = conn.execute(load_sql("zip_centre"), {"zip": query.zip}).one()
     if row.n < _ZIP_MIN_ADDRESSES:
@@ -286,10 +287,15 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
                                    score=max(1, c.score - PENALTY["zip_mismatch"])))
     if inside:
         return inside + outside
-    label = f"ZIP {query.zip}"
-    centre = _candidate(row.lon, row.lat, "area_centroid", ["street_not_found_in_zip"],
-                        AddressInfo(None, None, query.zip, label, "zip_centre"), label=label)
-    return [centre, *outside]
+    reason = "zip_only" if query.kind == "place" else "street_not_found_in_zip"
+    return [_zip_centre(row, query.zip, reason), *outside]
+
+
+def _zip_centre(row, zip_code: str, reason: str) -> Candidate:
+    """The centre of a ZIP (a ``zip_centre.sql`` row) as an ``area_centroid`` candidate."""
+    label = f"ZIP {zip_code}"
+    return _candidate(row.lon, row.lat, "area_centroid", [reason],
+                      AddressInfo(None, None, zip_code, label, "zip_centre"), label=label)
 
 
 def _scored(ranked: list[Candidate]) -> list[Candidate]:

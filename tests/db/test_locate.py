@@ -340,3 +340,11 @@ def test_one_spot_under_five_names_answers_the_street_name_not_a_route_alias(str
         add_address(streets, 401, None, None, name, suffix, -118.2530, 34.0130)
     result = locate_point(streets, -118.25301, 34.01301, on=OLD)
     assert result.address.street == "LINCOLN BLVD"
+
+
+def test_a_zip_typed_alone_answers_its_centre(streets):
+    _add_zip_addresses(streets, "90099", -118.2500, 34.0380)
+    result = locate_text(streets, "90099", on=OLD)
+    assert result.precision == "area_centroid" and result.reasons == ("zip_only",)
+    assert result.address.zip == "90099" and result.score <= 5
+    assert locate_text(streets, "90098", on=OLD).precision == "none"  # a ZIP we know nothing of
