@@ -7,10 +7,12 @@ the GeoReport v2 shape ``[{"code": N, "description": "..."}]`` (XML when the pat
 from __future__ import annotations
 
 import logging
+from typing import Any
 from xml.sax.saxutils import escape
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 __all__ = [
     "Geo311Error",
@@ -25,6 +27,7 @@ __all__ = [
     "init_app",
     "error_response",
     "refuse_nul_characters",
+    "BigintConverter",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,9 +169,27 @@ def _nul_in_json(value: object, where: str) -> str | None:
     return None
 
 
+class BigintConverter(IntegerConverter):
+    """``<int:...>`` bounded to PostgreSQL's bigint (the type of every id in routes): a larger
+    number matches no route, a 404, instead of failing in the database as a 500.
+
+    At most 19 digits in the pattern itself, so a longer number matches no rule at all (a value
+    refused only by ``max`` lets werkzeug answer 405 where another method's rule has the same
+    path); ``max`` covers the 19-digit numbers above 2**63 - 1.
+    """
+
+    regex = r"\d{1,19}"
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected, and the
-    check that refuses NUL characters in any input (:func:`refuse_nul_characters`)."""
+    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected, the check
+    that refuses NUL characters in any input (:func:`refuse_nul_characters`) and the bounded
+    ``int`` route converter (:class:`BigintConverter`; before any blueprint adds its routes)."""
+    app.url_map.converters["int"] = BigintConverter
     app.before_request(refuse_nul_characters)
 
     @app.errorhandler(Geo311Error)

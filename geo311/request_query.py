@@ -41,6 +41,8 @@ __all__ = [
     "decode_cursor",
 ]
 
+#: Largest id a cursor may carry (PostgreSQL bigint); beyond it the query itself would fail.
+BIGINT_MAX = 2**63 - 1
 #: Orders a list can take; each pairs with ``id`` for a stable keyset cursor.
 SORTS = ("-requested_at", "requested_at", "updated_at")
 _SR = typing.cast(Table, ServiceRequest.__table__)
@@ -293,7 +295,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         made_for, moment, request_id = json.loads(base64.urlsafe_b64decode(padded))
         parsed = datetime.fromisoformat(moment)
-        if made_for != sort or not isinstance(request_id, int) or parsed.tzinfo is None:
+        if made_for != sort or not isinstance(request_id, int) or parsed.tzinfo is None \
+                or not 0 <= request_id <= BIGINT_MAX:
             raise ValueError(cursor)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("parameter 'cursor' is not a cursor from this list") from None

@@ -53,6 +53,8 @@ def _position(value: str | None, name: str) -> int | None:
         raise BadRequest(f"{name} must be an event id (a whole number)") from None
     if position < 0:
         raise BadRequest(f"{name} must not be negative")
+    if position > 2**63 - 1:  # beyond bigint: the stream's query failed as "database unavailable"
+        raise BadRequest(f"{name} is not an event id of this feed (too large)")
     return position
 
 

@@ -164,6 +164,29 @@ def test_nul_characters_are_a_400_naming_the_input_never_a_500(client, api_app, 
     assert _count(api_app) == before
 
 
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/v1/requests/99999999999999999999"),
+    ("get", "/api/v1/requests/99999999999999999999/timeline"),
+    ("get", "/api/v1/requests/99999999999999999999/followers"),
+    ("post", "/api/v1/requests/99999999999999999999/followers"),
+    ("post", "/api/v1/requests/99999999999999999999/updates"),
+    ("get", "/requests/99999999999999999999"),
+])
+def test_ids_beyond_bigint_are_not_found_not_a_500(client, method, path):
+    """Every id in a route is a bigint: a larger one failed in the database as a 500."""
+    assert getattr(client, method)(path).status_code == 404
+
+
+def test_cursor_and_event_positions_beyond_bigint_are_a_400(client):
+    import base64
+
+    forged = base64.urlsafe_b64encode(json.dumps(
+        ["-requested_at", "2022-09-24T02:06:57+00:00", 10**20]).encode()).decode()
+    assert_error(client.get("/api/v1/requests", query_string={"cursor": forged}), 400, "cursor")
+    # the feed said ": database unavailable; reconnect with Last-Event-ID", forever
+    assert_error(client.get("/api/v1/events?after=99999999999999999999&timeout=0"), 400, "after")
+
+
 def test_nul_characters_in_open311_answer_in_the_open311_shape(client):
     listed = client.get("/open311/v2/requests.json", query_string={"service_code": "\x00"})
     assert listed.status_code == 400
