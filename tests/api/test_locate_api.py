@@ -159,3 +159,13 @@ def test_text_page_in_spanish_explains_reasons_in_spanish(la_client):
     html = la_client.get("/text?lang=es&address=356+Berendo+90020").get_data(as_text=True)
     assert "no se indicó el tipo de calle" in html  # street_suffix_missing, in words
     assert "street suffix missing" not in html
+
+
+def test_empty_text_page_points_to_its_forms_not_to_a_map_it_has_not(la_client):
+    """The text-only page said "Search, use your location, or click the map" before any
+    answer, though it has neither a map nor a location button."""
+    for lang, words in (("en", "Fill in one of the forms above"),
+                        ("es", "Llene uno de los formularios de arriba")):
+        html = la_client.get(f"/text?lang={lang}").get_data(as_text=True)
+        assert words in html
+        assert "click the map" not in html and "clic en el mapa" not in html
