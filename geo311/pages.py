@@ -98,8 +98,17 @@ def dispatch() -> Any:
     Staff only: anyone else is sent to the login page, and comes back here after signing in.
     """
     principal = g.get("principal")
-    if principal is None or principal.role not in DISPATCH_ROLES:
+    if principal is None:
         return redirect(url_for("sessions.login_form", next="/dispatch"), code=303)
+    if principal.role not in DISPATCH_ROLES:  # signed in, but not as dispatch staff: say so
+        from geo311.sessions import sign_in_page
+
+        home = (f" Your district's page is /council/{principal.council_district}."
+                if principal.role == "council" and principal.council_district else "")
+        return sign_in_page(next_path="/dispatch", status=403, error=(
+            f"The dispatcher map is for the roles {', '.join(DISPATCH_ROLES)}; you are signed "
+            f"in as {principal.name} ({principal.role}).{home} Sign out to sign in as someone "
+            "else."))
     lang = page_lang()
     config = {
         "lang": lang,

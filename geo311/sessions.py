@@ -191,6 +191,15 @@ def _find_user(user_id: Any) -> Principal | None:
     return Principal(*row) if row else None
 
 
+def sign_in_page(*, next_path: str, error: str | None = None, status: int = 200) -> Response:
+    """The sign-in page (or, when signed in, who is and a sign-out button) with ``error``.
+
+    Pages that need another role answer with it (status 403): the signed-in person reads why,
+    and is not sent to a "Continue" link that leads back to the same refusal.
+    """
+    return _page(next_path=next_path, error=error, status=status)
+
+
 def _page(*, next_path: str, error: str | None = None, status: int = 200) -> Response:
     principal = g.get("principal")
     token = csrf_token()

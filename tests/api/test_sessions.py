@@ -177,3 +177,20 @@ def test_an_empty_secret_key_gets_a_random_one_per_process():
     two = create_app({"TESTING": True, "SECRET_KEY": ""})
     assert one.secret_key and two.secret_key and one.secret_key != two.secret_key
     assert create_app({"TESTING": True, "SECRET_KEY": "kept"}).secret_key == "kept"
+
+
+def test_signed_in_council_user_at_the_dispatcher_map_reads_why_not_a_loop(app, client):
+    """A council user was redirected to the sign-in page whose only way on was a "Continue"
+    link back to /dispatch, which redirected again."""
+    with get_engine(app).begin() as conn:
+        create_user(conn, "kim", "council", council_district="10", password=_PASSWORD)
+    token = form_token(client)
+    signed_in = client.post("/login", data={"name": "kim", "password": _PASSWORD,
+                                            "csrf_token": token, "next": "/council/10"})
+    assert signed_in.status_code == 303
+    page = client.get("/dispatch")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 403
+    assert "signed in as kim (council)" in html and "/council/10" in html
+    assert 'href="/dispatch"' not in html  # no "Continue" back into the refusal
+    assert "Sign out" in html
