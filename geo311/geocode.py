@@ -267,12 +267,16 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
     answers outside the ZIP's known addresses say ``zip_mismatch``, and the ZIP's centre
     (``area_centroid``, ``street_not_found_in_zip``) is offered first: near the right place, and
     scored as the rough answer it is. Any answer placed by house number is left alone. A ZIP
-    typed alone, or with a place we know only elsewhere, answers its centre (``zip_only``).
+    typed alone, or with a place we know only elsewhere, answers its centre (``zip_only``), and
+    so does an intersection or block we cannot find (``intersection_not_found_in_zip``).
     """
-    if not query.zip or query.kind not in ("address", "street", "place"):
+    if not query.zip or query.kind not in ("address", "street", "place", "intersection",
+                                           "block"):
         return found
-    if query.kind != "place" and any(c.precision != "street" for c in found):
+    if query.kind in ("address", "street") and any(c.precision != "street" for c in found):
         return found
+    if query.kind in ("intersection", "block") and found:
+        return found  # a corner is often on a ZIP's edge, and its record's ZIP either side's
     row = conn.execute(load_sql("zip_centre"), {"zip": query.zip}).one()
     if row.n < _ZIP_MIN_ADDRESSES:
         return found
@@ -287,8 +291,11 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
                                    score=max(1, c.score - PENALTY["zip_mismatch"])))
     if inside:
         return inside + outside
-    reason = "zip_only" if query.kind == "place" else "street_not_found_in_zip"
-    return [_zip_centre(row, query.zip, reason), *outside]
+    reason = {"place": "zip_only", "intersection": "intersection_not_found_in_zip",
+              "block": "intersection_not_found_in_zip"}.get(query.kind, "street_not_found_in_zip")
+    centre = _zip_centre(row, query.zip, reason)
+    # Kilometres from the ZIP typed with it, an answer ranks after the ZIP's centre.
+    return [centre, *(replace(c, score=max(1, min(c.score, centre.score - 1))) for c in outside)]
 
 
 def _zip_centre(row, zip_code: str, reason: str) -> Candidate:

@@ -348,3 +348,13 @@ def test_a_zip_typed_alone_answers_its_centre(streets):
     assert result.precision == "area_centroid" and result.reasons == ("zip_only",)
     assert result.address.zip == "90099" and result.score <= 5
     assert locate_text(streets, "90098", on=OLD).precision == "none"  # a ZIP we know nothing of
+
+
+def test_an_intersection_not_found_in_the_typed_zip_answers_the_zip_centre(streets):
+    _add_zip_addresses(streets, "90099", -118.2500, 34.0380)
+    result = locate_text(streets, "Qwxyzzy Blvd at Zyxwq Ave, 90099", on=OLD)
+    assert result.precision == "area_centroid"
+    assert result.reasons[0] == "intersection_not_found_in_zip" and result.address.zip == "90099"
+    # A crossing that is found stays the answer even 3 km from the typed ZIP: corners sit on ZIP
+    # edges, and the City's records give either side's ZIP.
+    assert locate_text(streets, "Main St & 1st St, 90099", on=OLD).precision == "intersection"
