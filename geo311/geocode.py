@@ -308,8 +308,9 @@ def _zip_centre(row, zip_code: str, reason: str) -> Candidate:
 def _scored(ranked: list[Candidate]) -> list[Candidate]:
     """The published score of each candidate, kept in the rung scores' order: the chance that it
     is within 30 m (:mod:`geo311.locate_score`), knowing how far the best other reading lies.
-    The address itself found in the address layer as typed keeps 100, a place or an area's
-    centre its rung score (:data:`geo311.locate_score.MODEL_PRECISIONS`); alternatives are capped
+    The address itself found in the address layer as typed keeps 100, a place, an area's centre
+    (:data:`geo311.locate_score.MODEL_PRECISIONS`) or a block typed as "X between Y and Z" its
+    rung score; alternatives are capped
     just below the one listed before them, so the list reads best first."""
     out = []
     for i, candidate in enumerate(ranked):
@@ -320,8 +321,8 @@ def _scored(ranked: list[Candidate]) -> list[Candidate]:
         if candidate.score == 100:  # the address itself, in the address layer, as typed
             out.append(replace(candidate, extra=extra))
             continue
-        score = candidate.score  # a place or an area's centre: the model knows none
-        if candidate.precision in MODEL_PRECISIONS:
+        score = candidate.score  # a place, an area's centre, a described block: no model
+        if candidate.precision in MODEL_PRECISIONS and not candidate.extra.get("described_block"):
             features = score_features(candidate.precision, candidate.reasons, extra, apart_m,
                                       None if other is None else other.score)
             score = model_score(features)
@@ -746,8 +747,11 @@ def _block_candidates(conn: Connection, street: StreetRef,
     lon = (found[0].lon + found[1].lon) / 2
     lat = (found[0].lat + found[1].lat) / 2
     reasons = sorted(set(found[0].reasons) | set(found[1].reasons))
-    return [_candidate(lon, lat, "street_block", reasons,
-                       AddressInfo(None, street.label(), None, label, "intersection"), label=label)]
+    block = _candidate(lon, lat, "street_block", reasons,
+                       AddressInfo(None, street.label(), None, label, "intersection"), label=label)
+    # The block described is the answer, as sure as its less sure end; the score model (fitted on
+    # single addresses, where a block face is a rough guess) does not apply.
+    return [replace(block, score=min(end.score for end in found), extra={"described_block": True})]
 
 
 def _place_candidates(conn: Connection, place: str) -> list[Candidate]:

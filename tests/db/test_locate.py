@@ -145,6 +145,12 @@ def test_block_between_two_cross_streets(streets):
     result = locate_text(streets, "Main St between 3rd and 1st", on=OLD)
     assert result.precision == "street_block"
     assert (result.lon, result.lat) == pytest.approx((MAIN, 34.011), abs=1e-5)
+    # The block typed is the block found: scored as its less sure corner's rung (both on the
+    # centerline: 90, less 12 for the cross streets typed without suffix), not as a
+    # hundred-block guess of the score model (which gave 3-21 to such blocks).
+    assert result.score == 78
+    one_end = locate_text(streets, "Main St between 3rd and Nowhere", on=OLD)
+    assert "one_cross_street_only" in one_end.reasons and one_end.score < 30
 
 
 def test_pin_in_county_island_says_who_is_responsible(streets):
