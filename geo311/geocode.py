@@ -244,6 +244,8 @@ def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
     else:
         found = []
     found = _checked_against_zip(conn, [_with_parser_notes(c, query) for c in found], query)
+    if "community_outside_city" in query.notes and query.community:
+        found = _checked_against_community(conn, found, query.community)
     unique: dict[tuple[float, float, str], Candidate] = {}
     for candidate in sorted(found, key=lambda c: -c.score):
         spot = (round(candidate.lon, 5), round(candidate.lat, 5), candidate.precision)
@@ -296,6 +298,34 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
     centre = _zip_centre(row, query.zip, reason)
     # Kilometres from the ZIP typed with it, an answer ranks after the ZIP's centre.
     return [centre, *(replace(c, score=max(1, min(c.score, centre.score - 1))) for c in outside)]
+
+
+#: How far (metres) outside a county city's limits an address typed with its name may lie and
+#: still be read as meant (mailing cities reach a few kilometres into the City).
+_COMMUNITY_NEAR_M = 3000.0
+
+
+def _checked_against_community(conn: Connection, found: list[Candidate],
+                               community: str) -> list[Candidate]:
+    """The city typed with the address, when it is another city of the County or an
+    unincorporated community ("123 Main St, Pasadena").
+
+    Our streets are the City of Los Angeles's: a Main St found downtown is not Pasadena's. Unless
+    a candidate lies in or near the community typed (a mailing city reaches past its limits:
+    Beverly Hills 90210 and Culver City addresses inside the City are common), the community
+    itself comes first (``area_centroid``, ``community_outside_city``), so the answer says who is
+    responsible there, and the City's namesake streets follow with ``community_mismatch``.
+    """
+    row = conn.execute(load_sql("community_area"), {
+        "name": community, "lons": [c.lon for c in found], "lats": [c.lat for c in found],
+        "near_m": _COMMUNITY_NEAR_M}).first()
+    if row is None or any(row.near):
+        return found
+    label = f"{row.name} ({row.type_code})"
+    area = _candidate(row.lon, row.lat, "area_centroid", ["community_outside_city"],
+                      AddressInfo(None, None, None, row.name, "area"), label=label)
+    return [area, *(replace(c, reasons=tuple(dict.fromkeys(c.reasons + ("community_mismatch",))),
+                            score=max(1, min(c.score, area.score - 1))) for c in found)]
 
 
 def _zip_centre(row, zip_code: str, reason: str) -> Candidate:

@@ -364,3 +364,40 @@ def test_an_intersection_not_found_in_the_typed_zip_answers_the_zip_centre(stree
     # A crossing that is found stays the answer even 3 km from the typed ZIP: corners sit on ZIP
     # edges, and the City's records give either side's ZIP.
     assert locate_text(streets, "Main St & 1st St, 90099", on=OLD).precision == "intersection"
+
+
+def _add_county_city(conn, name, west, south, east, north):
+    """A county city of the test County, with its part for point lookups."""
+    set_id = conn.execute(text(
+        "INSERT INTO boundary_set (type_code, vintage, title, source, definition, feature_count) "
+        "VALUES ('COUNTY_CITY', 'test', 'test county cities', 'test', 'test', 1) RETURNING id"
+    )).scalar_one()
+    area_id = conn.execute(text(
+        "INSERT INTO area (set_id, code, name, attrs, geom) VALUES (:set_id, :code, :name, '{}', "
+        "ST_Multi(ST_MakeEnvelope(:w, :s, :e, :n, 4326))) RETURNING id"),
+        {"set_id": set_id, "code": name.upper(), "name": name, "w": west, "s": south, "e": east,
+         "n": north}).scalar_one()
+    conn.execute(text("INSERT INTO area_part (area_id, set_id, geom) "
+                      "SELECT id, set_id, (ST_Dump(geom)).geom FROM area WHERE id = :id"),
+                 {"id": area_id})
+
+
+def test_an_address_typed_in_another_county_city_is_not_the_citys_namesake(streets):
+    """Main St is known in the City; typed with Pasadena (4.5 km away) the answer is Pasadena
+    itself, who is responsible there, and the City's Main St follows, marked community_mismatch."""
+    _add_county_city(streets, "Pasadena", -118.20, 34.05, -118.15, 34.10)
+    result = locate_text(streets, "150 Main St, Pasadena", on=OLD)
+    assert result.precision == "area_centroid" and "community_outside_city" in result.reasons
+    assert result.address.text == "Pasadena" and result.score <= 5
+    assert result.jurisdiction.kind == "county_city" and not result.jurisdiction.inside_city
+    assert all("community_mismatch" in c.reasons for c in result.candidates[1:])
+    assert result.candidates[1].address.street.endswith("MAIN ST")
+
+
+def test_a_mailing_city_next_door_keeps_the_citys_address(streets):
+    """West Hollywood 2 km from the City's Main St: a mailing city reaches past its limits, so
+    the City's address stands."""
+    _add_county_city(streets, "West Hollywood", -118.23, 34.00, -118.22, 34.02)
+    result = locate_text(streets, "150 Main St, West Hollywood", on=OLD)
+    assert result.precision != "area_centroid"
+    assert "community_mismatch" not in result.reasons
