@@ -14,7 +14,8 @@ nc_set AS (
 )
 SELECT a.code, a.name,
        ST_Area(ST_Intersection(a.geom, cd.geom)) / NULLIF(ST_Area(a.geom), 0) AS share,
-       ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom, 0.00005), 6) AS geojson
+       ST_AsGeoJSON(ST_ForcePolygonCCW(ST_SimplifyPreserveTopology(a.geom, 0.00005)), 6)
+           AS geojson
 FROM area a, cd, nc_set
 WHERE a.set_id = nc_set.id
   AND a.geom && cd.geom

@@ -51,7 +51,7 @@ SELECT z.service_code, z.n, z.open_n, z.first_at, z.last_at, z.weeks_active, z.e
        ST_X(z.c) AS x_m, ST_Y(z.c) AS y_m,
        ST_X(ST_Transform(z.c, 4326)) AS lon, ST_Y(ST_Transform(z.c, 4326)) AS lat,
        ST_MaxDistance(z.c, z.g) AS radius_m,
-       ST_AsGeoJSON(ST_Transform(z.zone, 4326), 6) AS zone_geojson,
+       ST_AsGeoJSON(ST_ForcePolygonCCW(ST_Transform(z.zone, 4326)), 6) AS zone_geojson,
        (SELECT sum(ST_Length(ST_Intersection(ST_Transform(s.geom, 26911), z.zone)))
         FROM street_segment s
         WHERE s.geom && ST_Transform(z.zone, 4326)

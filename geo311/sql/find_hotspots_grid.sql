@@ -32,9 +32,9 @@ local AS (
     GROUP BY c.i, c.j, c.n
 )
 SELECT l.i, l.j, l.n, l.local_sum, s.n_cells, s.total, s.sum_sq,
-       ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope(
+       ST_AsGeoJSON(ST_ForcePolygonCCW(ST_Transform(ST_MakeEnvelope(
            l.i * CAST(:cell_m AS float8), l.j * CAST(:cell_m AS float8),
            (l.i + 1) * CAST(:cell_m AS float8), (l.j + 1) * CAST(:cell_m AS float8), 26911),
-           4326), 6) AS cell_geojson
+           4326)), 6) AS cell_geojson
 FROM local l, study s
 ORDER BY l.local_sum DESC, l.i, l.j

@@ -139,6 +139,11 @@ def test_district_stats_count_by_type_age_week_nc_and_close_time(app):
     graffiti_row = next(r for r in stats.weekly_table() if r[0] == "graffiti")
     assert graffiti_row[2] == 6 and len(graffiti_row[1]) == 12
     assert [nc["properties"]["code"] for nc in ncs] == ["55"]
+    ring = ncs[0]["geometry"]["coordinates"][0]
+    if ncs[0]["geometry"]["type"] == "MultiPolygon":
+        ring = ring[0]
+    # RFC 7946 right-hand rule: the exterior ring runs counterclockwise (positive shoelace sum).
+    assert sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)) > 0
 
 
 def test_public_page_shows_open_data_only(client):

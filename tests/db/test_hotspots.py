@@ -227,3 +227,18 @@ def test_hotspot_tile_takes_the_area_and_age_filters_of_the_request_tiles(app):
     assert zones("area_type=CD&area_code=1") == []
     assert zones("max_age_days=30") == []
     assert len(zones("min_age_days=30")) == 1
+
+
+def _counterclockwise(ring: list[list[float]]) -> bool:
+    """Shoelace sum: positive for a counterclockwise ring (lon east, lat north)."""
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)) > 0
+
+
+def test_api_zones_and_cells_follow_the_geojson_right_hand_rule(app):
+    """RFC 7946 3.1.6: exterior rings counterclockwise (ST_MakeEnvelope and buffers of
+    transformed hulls come out clockwise)."""
+    body = app.test_client().get("/api/v1/hotspots?service_code=graffiti&end=2024-06-28&weeks=4"
+                                 "&min_points=4&min_z=-99").get_json()
+    polygons = [h["zone"] for h in body["hotspots"]] + [c["cell"] for c in body["grid"]["cells"]]
+    assert polygons and all(p["type"] == "Polygon" for p in polygons)
+    assert all(_counterclockwise(p["coordinates"][0]) for p in polygons)
