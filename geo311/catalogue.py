@@ -30,6 +30,7 @@ __all__ = [
     "catalogue_is_empty",
     "route_department",
     "find_service_type_row",
+    "check_filter_codes",
     "myla311_name_map",
     "owner_department_map",
     "catalogue_group",
@@ -144,6 +145,26 @@ def route_department(conn: Connection, service_code: str,
     if default is None:
         raise BadRequest(f"unknown service_code {service_code[:64]!r}")
     return default
+
+
+def check_filter_codes(conn: Connection, service_codes: Iterable[str],
+                       departments: Iterable[str]) -> None:
+    """Refuse filter values that name no request type or department, so a typo is told apart
+    from "no requests" (``service_code=pothole_repair`` is a 400 listing the codes, not an empty
+    list).
+
+    :raises BadRequest: the first unknown value, with the known codes.
+    """
+    for name, model, wanted in (("service_code", ServiceType, service_codes),
+                                ("department", Department, departments)):
+        asked = set(wanted)
+        if not asked:
+            continue
+        known = set(conn.execute(select(model.code)).scalars())
+        unknown = sorted(asked - known)
+        if unknown:
+            raise BadRequest(f"unknown {name} {unknown[0][:64]!r}; known: "
+                             + ", ".join(sorted(known)))
 
 
 def find_service_type_row(conn: Connection, code: str) -> Any | None:

@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Engine, func, literal_column
 from sqlalchemy.engine import Connection
 
+from geo311.catalogue import check_filter_codes
 from geo311.models import ServiceRequest, ServiceType
 from geo311.request_query import (
     RequestFilter,
@@ -126,6 +127,8 @@ def export_command(out: str, fmt: str | None, filters: tuple[str, ...]) -> None:
         args[key.strip()] = value.strip()
     try:
         parsed = parse_request_filter(args)
+        with get_engine().connect() as conn:
+            check_filter_codes(conn, parsed.service_codes, parsed.departments)
     except BadRequest as exc:
         raise click.ClickException(exc.message) from None
     size = write_export(get_engine(), parsed, chosen, out)

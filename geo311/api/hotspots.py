@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from geo311.catalogue import check_filter_codes
 from geo311.db import get_conn
 from geo311.errors import BadRequest
 from geo311.hotspots import find_hotspots, params_from_config
@@ -27,6 +28,7 @@ def hotspots() -> Response:
     ``area_type``+``area_code``, ``start``, ``end``; tuned by ``eps_m``, ``min_points``,
     ``cell_m``, ``weeks``, ``min_z`` and ``limit`` (defaults from the ``HOTSPOT_*`` settings)."""
     filters = parse_request_filter(request.args)
+    check_filter_codes(get_conn(), filters.service_codes, filters.departments)
     overrides = {name: _number(name, kind) for name, kind in PARAMETERS.items()}
     params = params_from_config(current_app.config, filters, **overrides)
     result = find_hotspots(get_conn(), params)

@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response, current_app, request, url_for
 
+from geo311.catalogue import check_filter_codes
 from geo311.db import get_conn, get_engine
 from geo311.errors import BadRequest, PayloadTooLarge
 from geo311.exports import EXPORT_FORMATS, export_response
@@ -25,6 +26,7 @@ _FIELDS = {"service_code", "lon", "lat", "address", "accuracy_m", "pin_source", 
 def list_requests() -> Response:
     """A GeoJSON FeatureCollection of requests, newest first, with a ``next`` link."""
     filters = parse_request_filter(request.args)
+    check_filter_codes(get_conn(), filters.service_codes, filters.departments)
     limit = _limit()
     sort = request.args.get("sort") or SORTS[0]
     page = query_features(get_conn(), filters, limit=limit, cursor=request.args.get("cursor"),
@@ -99,6 +101,7 @@ def export(fmt: str) -> Response:
     if fmt not in EXPORT_FORMATS:
         raise BadRequest(f"export format must be one of {', '.join(EXPORT_FORMATS)}")
     filters = parse_request_filter(request.args)
+    check_filter_codes(get_conn(), filters.service_codes, filters.departments)
     return export_response(get_engine(), filters, fmt)
 
 

@@ -269,9 +269,23 @@ def test_filters(client):
     ("limit=0", ["limit"]),
     ("limit=1000000", ["limit"]),
     ("sort=random", ["sort"]),
+    ("service_code=pothole_repair", ["service_code", "pothole_repair", "graffiti"]),
+    ("service_code=graffiti,nope", ["service_code", "nope"]),
+    ("department=NOPE", ["department", "NOPE", "OCB"]),
 ])
 def test_bad_list_parameters_are_400_naming_them(client, query, words):
     assert_error(client.get("/api/v1/requests?" + query), 400, *words)
+
+
+def test_unknown_codes_are_400_in_exports_hotspots_and_the_cli_too(api_app, client, tmp_path):
+    """A typo is told apart from 'no requests' wherever the list's filters are taken."""
+    assert_error(client.get("/api/v1/requests.csv?service_code=pothole_repair"), 400,
+                 "pothole_repair")
+    assert_error(client.get("/api/v1/hotspots?department=NOPE"), 400, "department", "NOPE")
+    result = api_app.test_cli_runner().invoke(
+        args=["export", str(tmp_path / "x.csv"), "--filter", "service_code=pothole_repair"])
+    assert result.exit_code != 0 and "pothole_repair" in result.output
+    assert not (tmp_path / "x.csv").exists()
 
 
 # ---------------------------------------------------------------- exports
