@@ -225,6 +225,13 @@ def _attribute_json(attribute: Any) -> dict[str, Any]:
         "description_es": attribute.description_es,
         "datatype_description": attribute.datatype_description,
     }
+    if attribute.datatype_description_es:
+        data["datatype_description_es"] = attribute.datatype_description_es
+    for rule in ("minimum", "maximum"):
+        if getattr(attribute, rule) is not None:
+            data[rule] = getattr(attribute, rule)
+    if attribute.whole_number:
+        data["whole_number"] = True
     if attribute.values:
         data["values"] = [
             {"key": v.key, "name_en": v.name_en, "name_es": v.name_es} for v in attribute.values

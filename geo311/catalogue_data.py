@@ -105,6 +105,11 @@ class ServiceAttribute:
     description_es: str
     datatype_description: str
     values: tuple[AttributeValue, ...] = ()
+    datatype_description_es: str = ""
+    #: Bounds and wholeness of a ``number`` answer (None / False: any finite number).
+    minimum: float | None = None
+    maximum: float | None = None
+    whole_number: bool = False
 
 
 @dataclass(frozen=True)
@@ -495,7 +500,29 @@ def _attribute(data: Any, index: int, parent: str) -> ServiceAttribute:
         description_es=r.text("description_es"),
         datatype_description=r.text("datatype_description", empty_ok=True),
         values=values,
+        datatype_description_es=r.text("datatype_description_es", optional=True, empty_ok=True),
+        **_number_rules(r, datatype),
     )
+
+
+def _number_rules(r: _Row, datatype: str) -> dict[str, Any]:
+    """``minimum``, ``maximum`` and ``whole_number`` of a number attribute (all optional)."""
+    rules: dict[str, Any] = {}
+    for name in ("minimum", "maximum"):
+        value = r.data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            r.fail(name, "must be a number")
+        rules[name] = float(value)
+    if "whole_number" in r.data:
+        rules["whole_number"] = r.boolean("whole_number")
+    if rules and datatype != "number":
+        r.fail(next(iter(rules)), f"only number attributes take bounds, not {datatype}")
+    if rules.get("minimum") is not None and rules.get("maximum") is not None \
+            and rules["minimum"] > rules["maximum"]:
+        r.fail("minimum", "is above maximum")
+    return rules
 
 
 def _value(data: Any, index: int, attribute: _Row) -> AttributeValue:

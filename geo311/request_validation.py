@@ -80,6 +80,18 @@ def is_url(value: str) -> bool:
     return bool(_URL.match(value))
 
 
+def _check_number_rules(definition: dict[str, Any], number: float) -> None:
+    """The catalogue's ``whole_number``, ``minimum`` and ``maximum`` for a number answer."""
+    code = definition["code"]
+    if definition.get("whole_number") and not number.is_integer():
+        raise BadRequest(f"attribute '{code}' must be a whole number, got {number:g}")
+    low, high = definition.get("minimum"), definition.get("maximum")
+    if low is not None and number < low:
+        raise BadRequest(f"attribute '{code}' must be at least {low:g}, got {number:g}")
+    if high is not None and number > high:
+        raise BadRequest(f"attribute '{code}' must be at most {high:g}, got {number:g}")
+
+
 def _attribute_value(definition: dict[str, Any], value: Any) -> Any:
     code, datatype = definition["code"], definition.get("datatype", "string")
     keys = [v["key"] for v in definition.get("values") or []]
@@ -93,6 +105,7 @@ def _attribute_value(definition: dict[str, Any], value: Any) -> Any:
                 from None
         if not math.isfinite(number):
             raise BadRequest(f"attribute '{code}' must be a finite number")
+        _check_number_rules(definition, number)
         return int(number) if number.is_integer() else number
     if datatype == "singlevaluelist":
         if isinstance(value, list) and len(value) == 1:

@@ -106,9 +106,13 @@ def _attribute(raw: dict[str, Any], lang: str) -> dict[str, Any]:
         "required": bool(raw.get("required", False)),
         "variable": bool(raw.get("variable", True)), "order": int(raw.get("order", 0)),
         "description": raw.get(f"description_{lang}") or raw.get(f"description_{other}") or "",
-        # the catalogue writes this hint in English only: shown to English readers only
-        "datatype_description": (raw.get("datatype_description") or "") if lang == "en" else "",
+        # the hint in the reader's language: datatype_description (English) or its _es twin
+        "datatype_description": (raw.get("datatype_description") or "") if lang == "en"
+        else (raw.get(f"datatype_description_{lang}") or ""),
     }
+    for rule in ("minimum", "maximum", "whole_number"):  # for the form's own number checks
+        if raw.get(rule) is not None:
+            attribute[rule] = raw[rule]
     if raw.get("values"):
         attribute["values"] = [
             {"key": v["key"], "name": v.get(f"name_{lang}") or v.get(f"name_{other}") or v["key"]}

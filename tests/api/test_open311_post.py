@@ -220,6 +220,8 @@ def test_unknown_service_code_is_404(o311, cli_key, fmt):
     ({"long": "-200"}, "long"),
     ({"attribute[item_count]": None}, "item_count"),
     ({"attribute[item_count]": "a few"}, "item_count"),
+    ({"attribute[item_count]": "-3"}, "at least 1"),
+    ({"attribute[item_count]": "2.5"}, "whole number"),
     ({"attribute[items][]": ["spaceship"]}, "items"),
     ({"attribute[colour]": "red"}, "colour"),
     ({"description": "x" * 4001}, "4000"),

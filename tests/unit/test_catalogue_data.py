@@ -406,6 +406,22 @@ BROKEN: list[tuple[str, Mutation, str, str | None, str | None, str]] = [
         "unknown field",
     ),
     (
+        "bounds on a text attribute",
+        lambda d: _attribute(d, "pothole", "size").update(minimum=1),
+        "service_types.json",
+        "service type 'pothole' attribute 'size'",
+        "minimum",
+        "only number attributes",
+    ),
+    (
+        "minimum above maximum",
+        lambda d: _attribute(d, "bulky_items", "item_count").update(minimum=5, maximum=2),
+        "service_types.json",
+        "service type 'bulky_items' attribute 'item_count'",
+        "minimum",
+        "above maximum",
+    ),
+    (
         "required but not variable",
         lambda d: _attribute(d, "fallen_tree", "safety_notice").update(required=True),
         "service_types.json",
@@ -512,3 +528,15 @@ def test_missing_file_names_the_file(tmp_path: Path) -> None:
     del docs["routing_rules.json"]
     with pytest.raises(ValueError, match=r"routing_rules\.json: not found"):
         load_catalogue(_write(tmp_path, docs))
+
+
+def test_counts_are_whole_positive_numbers_and_every_hint_has_spanish(catalogue: Catalogue) -> None:
+    """'How many items' takes 1-100 whole items, not -3 or 2.5; every answer hint reads in
+    Spanish too."""
+    counts = {(st.code, a.code): a for st in catalogue.service_types for a in st.attributes
+              if a.code.endswith("_count")}
+    assert counts and all(a.whole_number and a.minimum == 1 for a in counts.values())
+    assert counts[("bulky_items", "item_count")].maximum == 100
+    for st in catalogue.service_types:
+        for attr in st.attributes:
+            assert bool(attr.datatype_description_es) == bool(attr.datatype_description), attr.code

@@ -153,7 +153,11 @@
         input.append(el("option", { value: "" }, t.choose_one));
         (a.values || []).forEach(function (v) { input.append(el("option", { value: v.key }, v.name)); });
       } else if (a.datatype === "number") {
-        input = el("input", { id: id, type: "number", inputmode: "decimal", step: "any" });
+        var bounds = { id: id, type: "number", inputmode: a.whole_number ? "numeric" : "decimal",
+                       step: a.whole_number ? "1" : "any" };
+        if (a.minimum !== undefined && a.minimum !== null) { bounds.min = String(a.minimum); }
+        if (a.maximum !== undefined && a.maximum !== null) { bounds.max = String(a.maximum); }
+        input = el("input", bounds);
       } else if (a.datatype === "datetime") {
         input = el("input", { id: id, type: "datetime-local" });
       } else if (a.datatype === "text") {
