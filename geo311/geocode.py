@@ -295,9 +295,7 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
         return inside + outside
     reason = {"place": "zip_only", "intersection": "intersection_not_found_in_zip",
               "block": "intersection_not_found_in_zip"}.get(query.kind, "street_not_found_in_zip")
-    centre = _zip_centre(row, query.zip, reason)
-    # Kilometres from the ZIP typed with it, an answer ranks after the ZIP's centre.
-    return [centre, *(replace(c, score=max(1, min(c.score, centre.score - 1))) for c in outside)]
+    return _led_by(_zip_centre(row, query.zip, reason), outside)
 
 
 #: How far (metres) outside a county city's limits an address typed with its name may lie and
@@ -324,8 +322,14 @@ def _checked_against_community(conn: Connection, found: list[Candidate],
     label = f"{row.name} ({row.type_code})"
     area = _candidate(row.lon, row.lat, "area_centroid", ["community_outside_city"],
                       AddressInfo(None, None, None, row.name, "area"), label=label)
-    return [area, *(replace(c, reasons=tuple(dict.fromkeys(c.reasons + ("community_mismatch",))),
-                            score=max(1, min(c.score, area.score - 1))) for c in found)]
+    return _led_by(area, [replace(c, reasons=tuple(dict.fromkeys(c.reasons + (
+        "community_mismatch",)))) for c in found])
+
+
+def _led_by(area: Candidate, elsewhere: list[Candidate]) -> list[Candidate]:
+    """The area typed (a ZIP's centre, a County city) first, then the candidates found away from
+    it, each scored below it so the list reads in that order."""
+    return [area, *(replace(c, score=max(1, min(c.score, area.score - 1))) for c in elsewhere)]
 
 
 def _zip_centre(row, zip_code: str, reason: str) -> Candidate:
@@ -340,8 +344,8 @@ def _scored(ranked: list[Candidate]) -> list[Candidate]:
     is within 30 m (:mod:`geo311.locate_score`), knowing how far the best other reading lies.
     The address itself found in the address layer as typed keeps 100, a place, an area's centre
     (:data:`geo311.locate_score.MODEL_PRECISIONS`) or a block typed as "X between Y and Z" its
-    rung score; alternatives are capped
-    just below the one listed before them, so the list reads best first."""
+    rung score; alternatives are capped just below the one listed before them, so the list reads
+    best first."""
     out = []
     for i, candidate in enumerate(ranked):
         other = ranked[1] if i == 0 and len(ranked) > 1 else ranked[0] if i else None
