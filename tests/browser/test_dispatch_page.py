@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,58 @@ def test_dispatch_hotspots_age_and_district_filters_and_live_toggle(page, sign_i
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("async () => (await axe.run(document)).violations")
     assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+
+#: San Pedro (CD 15): away from the other browser tests' pins (Koreatown, North Hollywood).
+SAN_PEDRO = (-118.2923, 33.7361)
+
+
+def _post_encampment(live_server: str, k: int) -> None:
+    """A homeless encampment report a few metres east of the last, from another client."""
+    body = {"service_code": "homeless_encampment", "lon": SAN_PEDRO[0] + k * 0.00008,
+            "lat": SAN_PEDRO[1]}
+    sent = urllib.request.Request(f"{live_server}/api/v1/requests", method="POST",
+                                  data=json.dumps(body).encode(),
+                                  headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(sent, timeout=30) as response:
+        assert response.status == 201
+
+
+@pytest.mark.usefixtures("request_catalogue")
+def test_dispatch_hotspot_list_names_types_and_live_counter_agrees_in_number(page, sign_in,
+                                                                             watch, live_server):
+    """The hotspot list said ``homeless_encampment`` and the live counter "1 updates"."""
+    sign_in(page, "/dispatch")
+    page.locator("#f-service").fill("homeless_encampment")
+    page.get_by_role("button", name="Apply filters").click()
+    page.locator("#f-live").check()
+    status = page.locator("#live-status")
+    page.wait_for_function("document.querySelector('#live-status').textContent.includes('0')")
+    # The stream takes its starting position just after sending its first frame.
+    page.wait_for_timeout(1500)
+    _post_encampment(live_server, 0)
+    page.wait_for_function("document.querySelector('#live-status').textContent.includes('1')")
+    assert status.inner_text() == "Live: 1 update received"
+    for k in range(1, 5):  # five make a hotspot (HOTSPOT_MIN_POINTS)
+        _post_encampment(live_server, k)
+    page.wait_for_function("document.querySelector('#live-status').textContent.includes('5')")
+    assert status.inner_text() == "Live: 5 updates received"
+    page.locator("#f-live").uncheck()
+    page.get_by_role("button", name="Apply filters").click()
+    item = page.locator("#hotspot-list li", has_text="Homeless Encampment: 5 requests")
+    item.first.wait_for()
+    assert "homeless_encampment" not in page.locator("#hotspot-list").inner_text()
+
+    page.goto(f"{live_server}/dispatch?lang=es")
+    page.locator("#f-service").fill("homeless_encampment")
+    page.locator("#filters button[type=submit]").click()
+    page.locator("#hotspot-list li", has_text="Campamento de personas sin hogar: 5 solicitudes") \
+        .first.wait_for()
+    page.locator("#f-live").check()
+    page.wait_for_function("document.querySelector('#live-status').textContent.includes('0')")
+    page.wait_for_timeout(1500)
+    _post_encampment(live_server, 5)
+    page.wait_for_function("document.querySelector('#live-status').textContent.includes('1')")
+    assert status.inner_text() == "En vivo: 1 actualización recibida"
+    page.locator("#f-live").uncheck()
+    assert watch.external_requests == [] and watch.console_errors == []

@@ -81,9 +81,19 @@
     for (var i = 0; i < (code || "").length; i++) { hash = (hash * 31 + code.charCodeAt(i)) | 0; }
     return TYPE_COLOURS[Math.abs(hash) % TYPE_COLOURS.length];
   }
+  /* Request type names in the page's language, from /api/v1/service-types (code -> name); a
+   * code the catalogue does not know shows as itself. */
+  var typeNames = {};
+  var typesLoaded = fetch("/api/v1/service-types?" + new URLSearchParams({ lang: config.lang }))
+    .then(function (response) { return response.ok ? response.json() : { service_types: [] }; })
+    .then(function (body) {
+      (body.service_types || []).forEach(function (type) { typeNames[type.code] = type.name; });
+    })
+    .catch(function () { /* codes stand in for names */ });
+  function typeName(code) { return typeNames[code] || code || ""; }
   function clusterLabel(p) {
     return (p.count === 1 ? t.cluster_tip_one : t.cluster_tip)
-      .replace("{count}", p.count).replace("{type}", p.service_code || "")
+      .replace("{count}", p.count).replace("{type}", typeName(p.service_code))
       .replace("{days}", p.oldest_days === undefined ? "?" : p.oldest_days);
   }
   var points = grid(requestsUrl(), {
@@ -170,16 +180,20 @@
     var mine = ++hotspotSequence;
     var params = areaAgeParams(filterParams());
     params.set("limit", "10");
-    fetch("/api/v1/hotspots?" + params.toString(), { headers: { Accept: "application/json" } })
-      .then(function (response) { return response.ok ? response.json() : { hotspots: [] }; })
-      .then(function (body) {
+    Promise.all([
+      fetch("/api/v1/hotspots?" + params.toString(), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { hotspots: [] }; }),
+      typesLoaded
+    ])
+      .then(function (answers) {
+        var body = answers[0];
         if (mine !== hotspotSequence) { return; }
         hotspotList.textContent = "";
         (body.hotspots || []).forEach(function (h) {
           var item = document.createElement("li");
           var link = document.createElement("a");
           link.href = "#map";
-          link.textContent = t.hotspot_item.replace("{type}", h.service_code)
+          link.textContent = t.hotspot_item.replace("{type}", typeName(h.service_code))
             .replace("{count}", h.count).replace("{weeks}", h.weeks_active)
             .replace("{window}", h.weeks_window);
           link.addEventListener("click", function () { map.setView([h.lat, h.lon], 17); });
@@ -222,6 +236,9 @@
         || r.lat === null || r.lon === null || r.lat === undefined) { return true; }
     return map.getBounds().pad(0.1).contains([r.lat, r.lon]);
   }
+  function showReceived() {
+    liveStatus.textContent = (received === 1 ? t.live_on_one : t.live_on).replace("{n}", received);
+  }
   function startLive() {
     stopLive();
     var params = new URLSearchParams();
@@ -231,11 +248,11 @@
     });
     areaParams(params);
     live = new EventSource("/api/v1/events?" + params.toString());
-    liveStatus.textContent = t.live_on.replace("{n}", received);
+    showReceived();
     ["created", "updated", "closed", "merged", "located", "imported"].forEach(function (kind) {
       live.addEventListener(kind, function (event) {
         received += 1;
-        liveStatus.textContent = t.live_on.replace("{n}", received);
+        showReceived();
         var data = null;
         try { data = JSON.parse(event.data); } catch (e) { data = null; }
         if (!touchesView(kind, data)) { return; }
