@@ -30,6 +30,8 @@ __all__ = [
     "catalogue_is_empty",
     "route_department",
     "find_service_type_row",
+    "service_type_names",
+    "department_name",
     "check_filter_codes",
     "myla311_name_map",
     "owner_department_map",
@@ -170,6 +172,20 @@ def check_filter_codes(conn: Connection, service_codes: Iterable[str],
 def find_service_type_row(conn: Connection, code: str) -> Any | None:
     """The ``service_type`` row with this code (``attributes`` as stored JSON), or None."""
     return conn.execute(select(ServiceType).where(ServiceType.code == code)).first()
+
+
+def service_type_names(conn: Connection, lang: str) -> dict[str, str]:
+    """Service code -> the type's name in ``lang`` (``es`` Spanish, anything else English)."""
+    name = ServiceType.name_es if lang == "es" else ServiceType.name_en
+    return {code: text for code, text in conn.execute(select(ServiceType.code, name))}
+
+
+def department_name(conn: Connection, code: str | None, lang: str) -> str | None:
+    """The department's name in ``lang`` (``es`` Spanish, anything else English), or None."""
+    if not code:
+        return None
+    name = Department.name_es if lang == "es" else Department.name_en
+    return conn.execute(select(name).where(Department.code == code)).scalar_one_or_none()
 
 
 def myla311_name_map(conn: Connection) -> dict[str, str]:

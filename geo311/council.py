@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, render_template
 
 from geo311.auth import Principal, current_principal
 from geo311.boundaries import LA_TIME
+from geo311.catalogue import service_type_names
 from geo311.council_stats import (
     TREND_WEEKS,
     District,
@@ -76,7 +77,7 @@ def council_page(district: str) -> Response | tuple[str, int]:
     }
     html = render_template("council.html", lang=lang, t=t, page_config=config, stats=stats,
                            district=found, ncs=ncs, hotspots=hotspots, trend_weeks=TREND_WEEKS,
-                           staff=staff)
+                           staff=staff, type_names=service_type_names(conn, lang))
     response = Response(html, mimetype="text/html")
     if staff:
         response.headers["Cache-Control"] = "private, no-store"

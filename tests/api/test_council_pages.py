@@ -181,6 +181,27 @@ def test_spanish_page_and_language_switch(client):
     assert 'href="/council/2?lang=en"' in html
 
 
+def _section(html: str, heading_id: str) -> str:
+    """The words of the page's ``<section aria-labelledby=heading_id>``, tags dropped."""
+    start = html.index(f'<section aria-labelledby="{heading_id}">')
+    return re.sub(r"<[^>]+>", " ", html[start:html.index("</section>", start)])
+
+
+@pytest.mark.parametrize("lang, graffiti, pothole", [
+    ("en", "Graffiti Removal", "Pothole Repair"),
+    ("es", "Eliminación de grafiti", "Reparación de baches"),
+])
+def test_weekly_close_time_and_hotspot_tables_name_types_in_the_page_language(
+        client, lang, graffiti, pothole):
+    """The three tables showed service codes (graffiti, pothole) instead of the type names."""
+    html = client.get(f"/council/2?lang={lang}").get_data(as_text=True)
+    weekly, close = _section(html, "trend-heading"), _section(html, "close-heading")
+    hotspots = _section(html, "hotspot-heading")
+    assert graffiti in weekly and graffiti in hotspots and pothole in close
+    for words in (weekly, close, hotspots):
+        assert not re.search(r"\b(graffiti|pothole)\b", words), words
+
+
 def test_pack_download_is_one_offline_html_file(client):
     response = client.get("/council/2/pack.html")
     assert response.status_code == 200
