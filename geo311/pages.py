@@ -137,6 +137,10 @@ def text_only() -> str:
                            answer=answer, error=error, form=request.args)
 
 
+#: History notes the system writes (geo311.service_requests) -> the string saying them on a page.
+SYSTEM_NOTES = {"request received": "history_request_received"}
+
+
 @blueprint.get("/requests/<int:request_id>")
 def track(request_id: int) -> Any:
     """The tracking page of one request: public fields, followers and public status history.
@@ -144,7 +148,7 @@ def track(request_id: int) -> Any:
     An unknown id gets a 404 page in the reader's language.
     """
     from geo311.boundaries import LA_TIME
-    from geo311.catalogue import find_service_type_row
+    from geo311.catalogue import department_name, find_service_type_row
     from geo311.request_tracking import count_followers, public_history
     from geo311.service_requests import get_request
 
@@ -157,9 +161,10 @@ def track(request_id: int) -> Any:
                                request_id=request_id, state=None), 404
     service = find_service_type_row(conn, state.service_code)
     type_name = (service.name_es if lang == "es" else service.name_en) if service else None
-    department = ((state.locate or {}).get("department") or {}).get("name") or state.department
+    department = (department_name(conn, state.department, lang)
+                  or ((state.locate or {}).get("department") or {}).get("name") or state.department)
     return render_template("track.html", lang=lang, t=page_strings(lang), request_id=request_id,
                            state=state, type_name=type_name or state.service_code,
                            department=department, la_time=LA_TIME,
                            followers=count_followers(conn, request_id),
-                           history=public_history(conn, request_id))
+                           history=public_history(conn, request_id), system_notes=SYSTEM_NOTES)

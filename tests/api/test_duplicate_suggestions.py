@@ -300,6 +300,20 @@ def test_tracking_page_says_the_close_reason_in_the_readers_language(client, kno
     assert "closed (resolved)" in words("en")
 
 
+def test_tracking_page_says_the_first_note_and_department_in_the_readers_language(client, known):
+    """The Spanish page said "request received" and the department's English name."""
+    def words(lang: str) -> str:
+        html = client.get(f"/requests/{known['g5']}?lang={lang}").get_data(as_text=True)
+        return re.sub(r"<[^>]+>", "", html)
+
+    es = words("es")
+    assert "solicitud recibida" in es and "request received" not in es
+    assert "Oficina de Embellecimiento Comunitario" in es
+    assert "Office of Community Beautification" not in es
+    en = words("en")
+    assert "request received" in en and "Office of Community Beautification" in en
+
+
 def test_tracking_page_of_unknown_request_is_a_404_page(client):
     response = client.get("/requests/999999?lang=es")
     assert response.status_code == 404
