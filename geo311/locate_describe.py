@@ -11,7 +11,8 @@ _WORDS = {
         "in_front": "In front of {address}",
         "on_street": "On {street}",
         "near": "Near {address}",
-        "in_zip": "Somewhere in ZIP code {zip} (the street was not found there)",
+        "in_zip": "Somewhere in ZIP code {zip}",
+        "not_found_in_zip": " (the street was not found there)",
         "side": "{side} side",
         "between": "between {a} and {b}",
         "at": "at {a}",
@@ -28,7 +29,8 @@ _WORDS = {
         "in_front": "Frente a {address}",
         "on_street": "En {street}",
         "near": "Cerca de {address}",
-        "in_zip": "En algún lugar del código postal {zip} (no se encontró la calle allí)",
+        "in_zip": "En algún lugar del código postal {zip}",
+        "not_found_in_zip": " (no se encontró la calle allí)",
         "side": "lado {side}",
         "between": "entre {a} y {b}",
         "at": "en {a}",
@@ -84,6 +86,10 @@ def describe(result: LocateResult, lang: str = "en") -> str:
 def _where(result: LocateResult, words: dict[str, str]) -> str:
     segment = result.segment
     address = result.address
+    block = _described_block(result)
+    if block:  # the block typed, not the ends of the segment its middle snapped to
+        return ", ".join((words["on_street"].format(street=_title(block[0])),
+                          words["between"].format(a=_title(block[1]), b=_title(block[2]))))
     corner = _corner_streets(result)
     if corner:
         # The corner itself: the segment it was read from may run for kilometres (a High
@@ -97,7 +103,9 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
     elif address and address.street:
         pieces.append(words["on_street"].format(street=_title(address.street)))
     elif address and address.source == "zip_centre" and address.zip:
-        pieces.append(words["in_zip"].format(zip=address.zip))
+        not_found = any(r.endswith("_not_found_in_zip") for r in result.reasons)
+        pieces.append(words["in_zip"].format(zip=address.zip)
+                      + (words["not_found_in_zip"] if not_found else ""))
     elif address and address.text:
         pieces.append(words["near"].format(address=address.text))
     if segment and segment.side_compass and result.pin is not None:
@@ -108,6 +116,18 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
     elif segment and (segment.from_street or segment.to_street):
         pieces.append(words["at"].format(a=_title(segment.from_street or segment.to_street or "")))
     return ", ".join(pieces)
+
+
+def _described_block(result: LocateResult) -> tuple[str, str, str] | None:
+    """The street and two cross streets of a block typed as "X between Y and Z", else None."""
+    address = result.address
+    if result.precision != "street_block" or address is None or address.source != "intersection":
+        return None
+    street, between, crosses = (address.text or "").partition(" between ")
+    first, _, second = crosses.rpartition(" and ")
+    if not (between and street.strip() and first.strip() and second.strip()):
+        return None
+    return street.strip(), first.strip(), second.strip()
 
 
 def _corner_streets(result: LocateResult) -> tuple[str, str] | None:

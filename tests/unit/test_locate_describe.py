@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from geo311.locate_describe import describe
 from geo311.locate_result import AddressInfo, LocateResult, SegmentInfo
 
@@ -40,6 +42,18 @@ def test_zip_centre_answer_says_the_street_was_not_found_in_that_zip():
     centre = AddressInfo(house_number=None, street=None, zip="91356", text="ZIP 91356",
                          source="zip_centre")
     result = _result("area_centroid", centre, None)
-    assert describe(result).startswith(
+    not_found = replace(result, reasons=("street_not_found_in_zip",))
+    assert describe(not_found).startswith(
         "Somewhere in ZIP code 91356 (the street was not found there); Council District 13;")
-    assert describe(result, "es").startswith("En algún lugar del código postal 91356")
+    assert describe(not_found, "es").startswith(
+        "En algún lugar del código postal 91356 (no se encontró la calle allí);")
+    zip_only = replace(result, reasons=("zip_only",))
+    assert describe(zip_only).startswith("Somewhere in ZIP code 91356; Council District 13;")
+
+
+def test_described_block_reads_the_cross_streets_typed_not_the_segment_ends():
+    block = AddressInfo(house_number=None, street="VERMONT AVE", zip=None,
+                        text="VERMONT AVE between 3RD ST and 4TH ST", source="intersection")
+    result = _result("street_block", block, _LONG_SEGMENT)
+    assert describe(result).startswith("On Vermont Ave, between 3rd St and 4th St;")
+    assert describe(result, "es").startswith("En Vermont Ave, entre 3rd St y 4th St;")
