@@ -161,6 +161,19 @@ def test_text_page_in_spanish_explains_reasons_in_spanish(la_client):
     assert "street suffix missing" not in html
 
 
+def test_other_matches_carry_a_label_cased_as_the_description_cases_names(la_client):
+    """The other matches of "Berendo" showed as "N BERENDO ST" beside "On S Berendo St"."""
+    answer = la_client.get("/api/v1/locate?q=Berendo").get_json()
+    assert "S Berendo St" in answer["description"]
+    others = {a["name"]: a["label"] for a in answer["ambiguities"] if a["kind"] == "text"}
+    assert others.get("N BERENDO ST") == "N Berendo St", others
+    answer = la_client.get("/api/v1/locate?q=3rd+St").get_json()
+    labels = [a["label"] for a in answer["ambiguities"] if a["kind"] == "text"]
+    assert labels and all("3rd St" in label for label in labels), labels  # ordinals kept
+    html = la_client.get("/text?address=Berendo").get_data(as_text=True)
+    assert "N Berendo St" in html and "N BERENDO ST" not in html
+
+
 def test_empty_text_page_points_to_its_forms_not_to_a_map_it_has_not(la_client):
     """The text-only page said "Search, use your location, or click the map" before any
     answer, though it has neither a map nor a location button."""

@@ -97,6 +97,17 @@ def test_search_autocomplete_lists_berendo_and_locates_it(page, watch, live_serv
     assert watch.external_requests == [] and watch.console_errors == []
 
 
+def test_other_matches_are_written_as_the_answer_writes_street_names(page, watch, live_server):
+    """The answer said "On S Berendo St" and its other matches "N BERENDO ST"."""
+    page.goto(live_server + "/")
+    page.locator("#search").fill("Berendo")
+    page.locator("#search").press("Enter")
+    assert "S Berendo St" in _wait_for_street_answer(page)
+    others = page.locator("#answer-body .ambiguities").inner_text()
+    assert "N Berendo St" in others and "BERENDO" not in others
+    assert watch.external_requests == [] and watch.console_errors == []
+
+
 def test_use_my_location_places_the_pin(browser_context, page, live_server):
     browser_context.grant_permissions(["geolocation"])
     browser_context.set_geolocation({"longitude": KOREATOWN_PIN[0], "latitude": KOREATOWN_PIN[1],

@@ -142,7 +142,8 @@
       parts.push(el("h3", {}, t.check_heading));
       var list = el("ul", { "class": "ambiguities" });
       a.ambiguities.forEach(function (amb) {
-        var words = (t["amb_" + amb.kind] || t.amb_other) + " " + (amb.name || "");
+        // label: the name as the server writes names in the description (title case)
+        var words = (t["amb_" + amb.kind] || t.amb_other) + " " + (amb.label || "");
         if (amb.distance_m !== null && amb.distance_m !== undefined) {
           words += " (" + Math.round(amb.distance_m) + " " + t.metres + ")";
         }
