@@ -36,8 +36,10 @@ BASE_SCORE = {
     "area_centroid": 5,
 }
 #: Reasons that scale the score down (rather than subtract), so candidates of one fuzzy match keep
-#: their order: a misspelled street is rarely the street meant (held-out share within 30 m ~0).
-FACTOR = {"fuzzy_street_name": 0.25}
+#: their order: a misspelled street is rarely the street meant (held-out share within 30 m ~0), a
+#: place that only resembles the name typed rarely the place meant, and one whose name only
+#: contains it is one reading among others.
+FACTOR = {"fuzzy_street_name": 0.25, "fuzzy_place_name": 0.25, "partial_place_name": 0.5}
 PENALTY = {
     "street_suffix_missing": 12,
     "direction_missing": 6,
@@ -47,7 +49,6 @@ PENALTY = {
     "intersection_from_addresses": 40,
     "hundred_block_only": 13,
     "one_cross_street_only": 15,
-    "fuzzy_place_name": 10,
     "house_number_not_in_range": 20,
     "far_from_street_range": 50,
 }
@@ -796,7 +797,10 @@ def _place_candidates(conn: Connection, place: str) -> list[Candidate]:
     out = []
     for row in rows:
         precision = "place" if row.kind == "facility" else "area_centroid"
-        why = [] if row.sim >= 0.9 or q in row.name.upper() else ["fuzzy_place_name"]
+        name = " ".join(row.name.upper().split())
+        # "Dodger Stadium" is not Drake Stadium; "City Hall" only part of Beverly Hills City Hall
+        why = ([] if name == q else ["partial_place_name"] if q in name
+               else ["fuzzy_place_name"])
         label = row.name if row.kind == "facility" else f"{row.name} ({row.type})"
         text_ = f"{row.name}, {row.address}" if row.address else label
         out.append(_candidate(row.lon, row.lat, precision, why,

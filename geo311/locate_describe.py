@@ -110,7 +110,8 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
         pieces.append(words["near"].format(address=address.text))
     if segment and segment.side_compass and result.pin is not None:
         pieces.append(words["side"].format(side=words[segment.side_compass]))
-    if segment and segment.from_street and segment.to_street:
+    if segment and segment.from_street and segment.to_street \
+            and segment.from_street != segment.to_street:
         pieces.append(words["between"].format(a=_title(segment.from_street),
                                               b=_title(segment.to_street)))
     elif segment and (segment.from_street or segment.to_street):

@@ -401,3 +401,18 @@ def test_a_mailing_city_next_door_keeps_the_citys_address(streets):
     result = locate_text(streets, "150 Main St, West Hollywood", on=OLD)
     assert result.precision != "area_centroid"
     assert "community_mismatch" not in result.reasons
+
+
+@pytest.mark.parametrize("typed, found, best_score", [
+    ("Fire Station 29", "Fire Station 29", 60),   # the place itself
+    ("City Hall", "Test Hills City Hall", 30),    # a place whose name only contains it
+    ("Dodger Stadium", "Drake Stadium", 15),      # only resembles it: not a confident answer
+])
+def test_a_place_scores_by_how_well_its_name_matches(streets, typed, found, best_score):
+    for name in ("Fire Station 29", "Test Hills City Hall", "Drake Stadium"):
+        streets.execute(text(
+            "INSERT INTO facility (type, source, name, attrs, geom) VALUES ('test', 'test', :n, "
+            "'{}', ST_SetSRID(ST_MakePoint(-118.2560, 34.0150), 4326))"), {"n": name})
+    result = locate_text(streets, typed, on=OLD)
+    assert result.precision == "place" and result.address.text == found
+    assert result.score == best_score

@@ -57,3 +57,11 @@ def test_described_block_reads_the_cross_streets_typed_not_the_segment_ends():
     result = _result("street_block", block, _LONG_SEGMENT)
     assert describe(result).startswith("On Vermont Ave, between 3rd St and 4th St;")
     assert describe(result, "es").startswith("En Vermont Ave, entre 3rd St y 4th St;")
+
+
+def test_a_segment_ending_on_one_street_at_both_ends_says_at_not_between_it_and_itself():
+    loop = SegmentInfo(id=7, street="N VINE ST", from_street="MELROSE AVE", to_street="MELROSE AVE",
+                       side=None, side_compass=None, distance_m=3.0, source="vision_zero_hin_2018")
+    street = AddressInfo(house_number=None, street="N VINE ST", zip=None, text="N VINE ST")
+    text = describe(_result("street", street, loop))
+    assert text.startswith("On N Vine St, at Melrose Ave;") and "between" not in text
