@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo311.locate_result import LocateResult
+from geo311.locate_result import LocateResult, display_case
 
 __all__ = ["describe"]
 
@@ -70,7 +70,7 @@ def describe(result: LocateResult, lang: str = "en") -> str:
         if "CD" in areas:
             parts.append(words["cd"].format(code=areas["CD"]["code"]))
         if "NC" in areas:
-            parts.append(_title(areas["NC"]["name"]))
+            parts.append(display_case(areas["NC"]["name"]))
         lines = [a for a in result.ambiguities if a.kind == "district_line" and a.type == "CD"]
         if len(lines) > 1:
             parts.append(words["ambiguous"].format(
@@ -88,20 +88,22 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
     address = result.address
     block = _described_block(result)
     if block:  # the block typed, not the ends of the segment its middle snapped to
-        return ", ".join((words["on_street"].format(street=_title(block[0])),
-                          words["between"].format(a=_title(block[1]), b=_title(block[2]))))
+        street, first, second = (display_case(name) for name in block)
+        return ", ".join((words["on_street"].format(street=street),
+                          words["between"].format(a=first, b=second)))
     corner = _corner_streets(result)
     if corner:
         # The corner itself: the segment it was read from may run for kilometres (a High
         # Injury Network line from Crescent Heights to Virgil), so its ends say nothing here.
-        return words["corner"].format(a=_title(corner[0]), b=_title(corner[1]))
+        return words["corner"].format(a=display_case(corner[0]), b=display_case(corner[1]))
     pieces: list[str] = []
     if address and address.house_number and address.street:
         key = "in_front" if result.precision in ("address_point", "interpolated_range",
                                                  "interpolated_points") else "near"
-        pieces.append(words[key].format(address=_title(f"{address.house_number} {address.street}")))
+        number_street = f"{address.house_number} {address.street}"
+        pieces.append(words[key].format(address=display_case(number_street)))
     elif address and address.street:
-        pieces.append(words["on_street"].format(street=_title(address.street)))
+        pieces.append(words["on_street"].format(street=display_case(address.street)))
     elif address and address.source == "zip_centre" and address.zip:
         not_found = any(r.endswith("_not_found_in_zip") for r in result.reasons)
         pieces.append(words["in_zip"].format(zip=address.zip)
@@ -112,10 +114,11 @@ def _where(result: LocateResult, words: dict[str, str]) -> str:
         pieces.append(words["side"].format(side=words[segment.side_compass]))
     if segment and segment.from_street and segment.to_street \
             and segment.from_street != segment.to_street:
-        pieces.append(words["between"].format(a=_title(segment.from_street),
-                                              b=_title(segment.to_street)))
+        pieces.append(words["between"].format(a=display_case(segment.from_street),
+                                              b=display_case(segment.to_street)))
     elif segment and (segment.from_street or segment.to_street):
-        pieces.append(words["at"].format(a=_title(segment.from_street or segment.to_street or "")))
+        end = segment.from_street or segment.to_street or ""
+        pieces.append(words["at"].format(a=display_case(end)))
     return ", ".join(pieces)
 
 
@@ -140,15 +143,3 @@ def _corner_streets(result: LocateResult) -> tuple[str, str] | None:
         return None
     return names[0], names[1]
 
-
-def _title(value: str) -> str:
-    """'S BERENDO ST' -> 'S Berendo St'; keeps ordinals ('3RD' -> '3rd') and 'NC' upper."""
-    out = []
-    for word in value.split():
-        if word in {"NC", "N", "S", "E", "W", "CD", "LA", "LAPD"}:
-            out.append(word)
-        elif word[:1].isdigit():
-            out.append(word.lower())
-        else:
-            out.append(word.capitalize())
-    return " ".join(out)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "display_case",
     "Pin",
     "AddressInfo",
     "SegmentInfo",
@@ -104,6 +105,19 @@ class Jurisdiction:
         }
 
 
+_KEPT_UPPER = frozenset({"NC", "N", "S", "E", "W", "CD", "LA", "LAPD"})
+
+
+def display_case(value: str) -> str:
+    """A stored upper-case name as a resident reads it.
+
+    >>> display_case("S BERENDO ST"), display_case("3RD ST"), display_case("WESTLAKE NORTH NC")
+    ('S Berendo St', '3rd St', 'Westlake North NC')
+    """
+    return " ".join(word if word in _KEPT_UPPER else word.lower() if word[:1].isdigit()
+                    else word.capitalize() for word in value.split())
+
+
 @dataclass(frozen=True)
 class Ambiguity:
     """Another reasonable reading of the same input, and why it was not chosen."""
@@ -117,10 +131,12 @@ class Ambiguity:
     chosen: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
+        """JSON form; ``label`` is the name as a resident reads it (an upper-case name cased as
+        the ``description`` cases names, a mixed-case one kept: ``Sunland-Tujunga``)."""
+        label = display_case(self.name) if self.name and self.name.isupper() else self.name
         return {
             "kind": self.kind, "why": self.why, "type": self.type, "code": self.code,
-            "name": self.name, "chosen": self.chosen,
+            "name": self.name, "label": label, "chosen": self.chosen,
             "distance_m": None if self.distance_m is None else round(self.distance_m, 1),
         }
 

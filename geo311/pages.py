@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from geo311.api.locate import answer_json
 from geo311.config import PROJECT_ROOT
 from geo311.db import get_conn
 from geo311.errors import BadRequest, NotFound
@@ -131,7 +130,7 @@ def text_only() -> str:
     error: str | None = None
     if query is not None:
         try:
-            answer = answer_json(locate_text(get_conn(), query, lang=lang))
+            answer = locate_text(get_conn(), query, lang=lang).as_dict()
         except BadRequest as exc:
             error = exc.message
     return render_template("text.html", lang=lang, t=page_strings(lang), query=query,

@@ -11,26 +11,13 @@ from geo311.db import get_conn
 from geo311.errors import BadRequest
 from geo311.geometry import parse_coordinate, parse_date, parse_lon_lat
 from geo311.locate import locate_point, locate_text
-from geo311.locate_describe import _title as title_case
-from geo311.locate_result import LocateResult
 
-__all__ = ["blueprint", "BATCH_LIMIT", "answer_json"]
+__all__ = ["blueprint", "BATCH_LIMIT"]
 
 blueprint = Blueprint("locate", __name__)
 
 #: Most queries one batch call may carry.
 BATCH_LIMIT = 1000
-
-
-def answer_json(result: LocateResult) -> dict:
-    """The public JSON of one answer: ``result.as_dict()`` plus each ambiguity's ``label``, its
-    ``name`` cased as the ``description`` cases names ('N BERENDO ST' -> 'N Berendo St', '3RD ST'
-    -> '3rd St', 'NC' kept); a name the source already wrote in mixed case is kept as it is."""
-    answer = result.as_dict()
-    for ambiguity in answer["ambiguities"]:
-        name = ambiguity.get("name")
-        ambiguity["label"] = title_case(name) if name and name.isupper() else name
-    return answer
 
 
 @blueprint.get("/locate")
@@ -56,7 +43,7 @@ def locate() -> Response:
         result = locate_point(conn, lon, lat, on=on, accuracy_m=accuracy_m,
                               service_code=service_code, lang=lang,
                               max_snap_m=float(current_app.config["SNAP_MAX_DISTANCE_M"]))
-    return jsonify(answer_json(result))
+    return jsonify(result.as_dict())
 
 
 @blueprint.post("/locate/batch")
@@ -113,9 +100,9 @@ def _one(conn, item) -> dict:
     if "q" in item:
         if not isinstance(item["q"], str):
             raise BadRequest("'q' must be text")
-        return answer_json(locate_text(conn, item["q"], on=on, service_code=service_code))
+        return locate_text(conn, item["q"], on=on, service_code=service_code).as_dict()
     lon, lat = parse_lon_lat(item.get("lon"), item.get("lat"))
-    return answer_json(locate_point(conn, lon, lat, on=on, service_code=service_code))
+    return locate_point(conn, lon, lat, on=on, service_code=service_code).as_dict()
 
 
 def _lang() -> str:
