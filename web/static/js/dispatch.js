@@ -168,7 +168,7 @@
           }));
         }
         heat.setLatLngs(latlngs.map(function (ll) { return [ll[0], ll[1], 0.5]; }));
-        count.textContent = features.length + " " + t.in_view
+        count.textContent = features.length + " " + (features.length === 1 ? t.in_view_one : t.in_view)
           + (collection.next ? " (1000+)" : "");
       })
       .catch(function () { if (mine === sequence) { count.textContent = ""; } });
