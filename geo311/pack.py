@@ -24,6 +24,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME, get_area_feature, today_in_la
+from geo311.catalogue import service_type_names
 from geo311.config import PROJECT_ROOT
 from geo311.council_stats import (
     TREND_WEEKS,
@@ -86,6 +87,7 @@ def district_pack_html(conn: Connection, district: District, *, config: Mapping[
     filters = RequestFilter(area=(place.type_code, place.code),
                             start=as_of - timedelta(weeks=TREND_WEEKS), end=as_of)
     hotspots = find_hotspots(conn, params_from_config(config, filters, limit=50)).hotspots
+    names = service_type_names(conn, "en")
 
     fmap = offline_map(location=_centre(place.feature), zoom_start=13, control_scale=True,
                        prefer_canvas=True, attribution_control=False)
@@ -102,7 +104,8 @@ def district_pack_html(conn: Connection, district: District, *, config: Mapping[
     for p in points:
         folium.CircleMarker([p["lat"], p["lon"]], radius=5, weight=1, color="#1a1a1a",
                             fill=True, fill_color=colours[p["service_code"]], fill_opacity=0.9,
-                            tooltip=f"{p['service_code']} · {p['requested']}").add_to(cluster)
+                            tooltip=f"{names.get(p['service_code'], p['service_code'])} · "
+                                    f"{p['requested']}").add_to(cluster)
     zones = folium.FeatureGroup(name=f"Hotspots ({len(hotspots)})").add_to(fmap)
     for h in hotspots:
         folium.GeoJson(h.zone, style_function=lambda _f: {
@@ -116,7 +119,7 @@ def district_pack_html(conn: Connection, district: District, *, config: Mapping[
     fmap.fit_bounds(_bounds(place.feature))
     root: Any = fmap.get_root()  # a branca Figure
     root.html.add_child(folium.Element(
-        _summary_html(place, stats, hotspots, colours, nc is not None)))
+        _summary_html(place, stats, hotspots, colours, names, nc is not None)))
     root.header.add_child(folium.Element(_PACK_CSS))
     html = root.render()
     return inline_assets(html, PROJECT_ROOT / "web" / "static")
@@ -245,7 +248,7 @@ def _colour_by_type(points: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _summary_html(place: District, stats: Any, hotspots: list[Any], colours: dict[str, str],
-                  is_nc: bool) -> str:
+                  names: Mapping[str, str], is_nc: bool) -> str:
     as_of = (stats.as_of - timedelta(microseconds=1)).astimezone(LA_TIME).date().isoformat()
     title = f"{place.name}" if is_nc else f"Council District {place.code}"
     rows = "".join(
@@ -254,7 +257,8 @@ def _summary_html(place: District, stats: Any, hotspots: list[Any], colours: dic
         f"<td>{t.age_7_30}</td><td>{t.age_30_90}</td><td>{t.age_90_plus}</td></tr>"
         for t in stats.open_by_type)
     spots = "".join(
-        f"<tr><td>{escape(h.service_code)}</td><td>{h.count}</td><td>{h.weeks_active} of "
+        f"<tr><td>{escape(names.get(h.service_code, h.service_code))}</td><td>{h.count}</td>"
+        f"<td>{h.weeks_active} of "
         f"{h.weeks_window}</td><td>{h.per_street_km if h.per_street_km is not None else '–'}"
         f"</td></tr>" for h in hotspots[:15])
     oldest = "".join(

@@ -210,6 +210,8 @@ def test_pack_download_is_one_offline_html_file(client):
     assert external_refs(html) == []
     assert "<script src" not in html and "<link rel=\"stylesheet\" href" not in html
     assert "Council District 2" in html and "Test Branch Library" in html
+    hotspots = html[html.index("<h2>Hotspots</h2>"):html.index("<h2>Oldest open requests</h2>")]
+    assert "Graffiti Removal" in hotspots and "<td>graffiti</td>" not in hotspots
 
 
 def test_pack_command_writes_html_png_and_pdf_per_district_and_nc(app, tmp_path):
