@@ -290,8 +290,7 @@ def _checked_against_zip(conn: Connection, found: list[Candidate],
                 and row.south - margin_lat <= c.lat <= row.north + margin_lat):
             inside.append(c)
         else:
-            outside.append(replace(c, reasons=c.reasons + ("zip_mismatch",),
-                                   score=max(1, c.score - PENALTY["zip_mismatch"])))
+            outside.append(_with_reasons(c, ["zip_mismatch"]))
     if inside:
         return inside + outside
     reason = {"place": "zip_only", "intersection": "intersection_not_found_in_zip",
@@ -323,8 +322,7 @@ def _checked_against_community(conn: Connection, found: list[Candidate],
     label = f"{row.name} ({row.type_code})"
     area = _candidate(row.lon, row.lat, "area_centroid", ["community_outside_city"],
                       AddressInfo(None, None, None, row.name, "area"), label=label)
-    return _led_by(area, [replace(c, reasons=tuple(dict.fromkeys(c.reasons + (
-        "community_mismatch",)))) for c in found])
+    return _led_by(area, [_with_reasons(c, ["community_mismatch"]) for c in found])
 
 
 def _led_by(area: Candidate, elsewhere: list[Candidate]) -> list[Candidate]:
@@ -824,10 +822,13 @@ def _candidate(lon: float, lat: float, precision: str, reasons: Sequence[str],
 def _with_parser_notes(candidate: Candidate, query: ParsedQuery) -> Candidate:
     notes = [n for n in query.notes if n in {"street_suffix_missing", "spelled_number_normalized",
                                             "community_as_city", "unit_ignored"}]
-    if not notes:
-        return candidate
-    reasons = tuple(dict.fromkeys(candidate.reasons + tuple(notes)))
-    extra = sum(PENALTY.get(n, 0) for n in notes if n not in candidate.reasons)
+    return _with_reasons(candidate, notes) if notes else candidate
+
+
+def _with_reasons(candidate: Candidate, added: Sequence[str]) -> Candidate:
+    """The candidate with more reasons, each new one taking its :data:`PENALTY` off the score."""
+    reasons = tuple(dict.fromkeys(candidate.reasons + tuple(added)))
+    extra = sum(PENALTY.get(n, 0) for n in added if n not in candidate.reasons)
     return replace(candidate, score=max(1, candidate.score - extra), reasons=reasons)
 
 
