@@ -133,6 +133,8 @@ def load_group() -> None:
 
 
 _commit_option = click.option("--commit", is_flag=True, help="Write to the database (default: dry run).")
+_file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False))
+_source_option = click.option("--source", default=None, help="Source name (default: file name).")
 
 
 @load_group.command("boundaries")
@@ -155,7 +157,7 @@ def load_boundaries(names: tuple[str, ...], commit: bool) -> None:
 
 
 @load_group.command("streets")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_file_argument
 @click.option("--format", "fmt", type=click.Choice(["auto", "boe", "hin", "osm"]), default="auto",
               help="Street file schema (auto detects from the fields).")
 @click.option("--source", default=None, help="Source name stored with each segment (default: file name).")
@@ -170,8 +172,8 @@ def load_streets_command(file: str, fmt: str, source: str | None, commit: bool) 
 
 
 @load_group.command("intersections")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--source", default=None, help="Source name (default: file name).")
+@_file_argument
+@_source_option
 @_commit_option
 @with_appcontext
 def load_intersections_command(file: str, source: str | None, commit: bool) -> None:
@@ -183,10 +185,10 @@ def load_intersections_command(file: str, source: str | None, commit: bool) -> N
 
 
 @load_group.command("addresses")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_file_argument
 @click.option("--format", "fmt", type=click.Choice(["auto", "cams", "meters"]), default="auto",
               help="Address file schema (auto detects from the fields).")
-@click.option("--source", default=None, help="Source name (default: file name).")
+@_source_option
 @_commit_option
 @with_appcontext
 def load_addresses_command(file: str, fmt: str, source: str | None, commit: bool) -> None:
@@ -198,9 +200,9 @@ def load_addresses_command(file: str, fmt: str, source: str | None, commit: bool
 
 
 @load_group.command("facilities")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_file_argument
 @click.option("--type", "facility_type", required=True, help="Facility type, e.g. police_station.")
-@click.option("--source", default=None, help="Source name (default: file name).")
+@_source_option
 @_commit_option
 @with_appcontext
 def load_facilities_command(file: str, facility_type: str, source: str | None, commit: bool) -> None:
