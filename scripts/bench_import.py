@@ -37,6 +37,8 @@ import threading
 import time
 from pathlib import Path
 
+from scratch_database import scratch_database
+
 ROOT = Path(__file__).resolve().parents[1]
 GEO311 = str(ROOT / ".venv" / "bin" / "geo311")
 SAMPLE = ROOT / "data" / "la" / "myla311" / "myla311_2020_sample_10k.csv"
@@ -50,21 +52,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    from sqlalchemy.engine import make_url
-
-    from geo311 import create_app
-    from geo311.db import database_url
-
-    base = make_url(database_url(create_app().config))
-    url = base.set(database=BENCH_DB).render_as_string(hide_password=False)
-    env = {**os.environ, "GEO311_DATABASE_URL": url}
-    _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base, f'CREATE DATABASE "{BENCH_DB}"')
-    try:
+    with scratch_database(BENCH_DB, keep=args.keep) as scratch:
+        url, env = scratch.url, scratch.env
         print(f"scratch database {BENCH_DB}: schema, boundaries, catalogue ...", flush=True)
-        for command in (["db", "init"], ["load", "boundaries", "--commit"],
-                        ["catalogue", "sync"]):
-            subprocess.run([GEO311, *command], env=env, check=True, capture_output=True)
+        scratch.run_cli(["db", "init"], ["load", "boundaries", "--commit"], ["catalogue", "sync"])
         with tempfile.TemporaryDirectory() as tmp:
             big = Path(tmp) / f"myla311_{args.rows}.csv"
             double = Path(tmp) / f"myla311_{2 * args.rows}.csv"
@@ -83,9 +74,6 @@ def main() -> None:
             results["geo311 load requests --commit"] = ours
             _, rss_double = _geo311(env, double)
             incremental, _ = _geo311(env, small, "--indexes", "keep")
-    finally:
-        if not args.keep:
-            _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     width = max(map(len, results))
     print(f"{'method':<{width}}  {'rows/s':>9}")
     for name, rate in results.items():
@@ -100,15 +88,6 @@ def main() -> None:
           f"({args.rows // 5:,} new rows into {3 * args.rows:,})")
     print(f"peak memory of the load: {rss / 1024:,.0f} MB at {args.rows:,} rows, "
           f"{rss_double / 1024:,.0f} MB at {2 * args.rows:,} rows")
-
-
-def _admin(base, statement: str) -> None:
-    import psycopg
-
-    conninfo = base.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def _connect(url: str):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-GEO311 = str(ROOT / ".venv" / "bin" / "geo311")
+from scratch_database import scratch_database
+
 BENCH_DB = "geo311_bench_requests"
 PYGEOAPI_VENV = Path(tempfile.gettempdir()) / "geo311_pygeoapi_venv"
 BBOX = (-118.30, 34.00, -118.20, 34.10)
@@ -49,27 +48,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    from sqlalchemy.engine import make_url
-
-    from geo311 import create_app
-    from geo311.db import database_url
-
-    base = make_url(database_url(create_app().config))
-    url = base.set(database=BENCH_DB).render_as_string(hide_password=False)
-    env = {**os.environ, "GEO311_DATABASE_URL": url}
-    _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base, f'CREATE DATABASE "{BENCH_DB}"')
-    try:
-        for command in (["db", "init"], ["catalogue", "sync"]):
-            subprocess.run([GEO311, *command], env=env, check=True, capture_output=True)
-        _fill(url, args.rows, args.inside)
-        pygeoapi = _pygeoapi(base.set(database=BENCH_DB), args.inside)
-        results = _measure(url, args.repeat, args.inside, pygeoapi[0] if pygeoapi else None)
+    with scratch_database(BENCH_DB, keep=args.keep) as scratch:
+        scratch.run_cli(["db", "init"], ["catalogue", "sync"])
+        _fill(scratch.url, args.rows, args.inside)
+        pygeoapi = _pygeoapi(scratch.server.set(database=BENCH_DB), args.inside)
+        results = _measure(scratch.url, args.repeat, args.inside,
+                           pygeoapi[0] if pygeoapi else None)
         if pygeoapi is not None:
             pygeoapi[1].kill()
-    finally:
-        if not args.keep:
-            _admin(base, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
     width = max(map(len, results))
     print(f"\nGeoJSON for a bbox with {args.inside:,} requests (of {args.rows:,}); "
           f"median of {args.repeat}")
@@ -81,15 +67,6 @@ def main() -> None:
     name = "pygeoapi PostgreSQLProvider.query + json.dumps"
     if name in results:
         print(f"geo311 is {results[name][0] / ours:.1f}x faster than pygeoapi (target >= 5x)")
-
-
-def _admin(base, statement: str) -> None:
-    import psycopg
-
-    conninfo = base.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def _fill(url: str, rows: int, inside: int) -> None:
