@@ -76,15 +76,7 @@ def query_from_form(args: Any) -> str | None:
 @blueprint.get("/")
 def resident() -> str:
     """The map page."""
-    lang = page_lang()
-    config = {
-        "lang": lang,
-        "strings": page_strings(lang),
-        "basemapUrl": current_app.config.get("BASEMAP_URL", ""),
-        "center": {"lon": MAP_CENTER[0], "lat": MAP_CENTER[1]},
-        "zoom": MAP_ZOOM,
-    }
-    return render_template("resident.html", lang=lang, t=page_strings(lang), page_config=config)
+    return _render_map_page("resident.html", zoom=MAP_ZOOM)
 
 
 #: Staff who work the dispatcher map (council offices have their own district pages).
@@ -109,16 +101,7 @@ def dispatch() -> Any:
             f"The dispatcher map is for the roles {', '.join(DISPATCH_ROLES)}; you are signed "
             f"in as {principal.name} ({principal.role}).{home} Sign out to sign in as someone "
             "else."))
-    lang = page_lang()
-    config = {
-        "lang": lang,
-        "strings": page_strings(lang),
-        "basemapUrl": current_app.config.get("BASEMAP_URL", ""),
-        "center": {"lon": MAP_CENTER[0], "lat": MAP_CENTER[1]},
-        "zoom": 14,
-        "statuses": list(REQUEST_STATUSES),
-    }
-    return render_template("dispatch.html", lang=lang, t=page_strings(lang), page_config=config)
+    return _render_map_page("dispatch.html", zoom=14, statuses=list(REQUEST_STATUSES))
 
 
 @blueprint.get("/text")
@@ -168,3 +151,18 @@ def track(request_id: int) -> Any:
                            department=department, la_time=LA_TIME,
                            followers=count_followers(conn, request_id),
                            history=public_history(conn, request_id), system_notes=SYSTEM_NOTES)
+
+
+def _render_map_page(template: str, zoom: int, **extra: Any) -> str:
+    """Render a map page in the page language, its ``#page-config`` holding the language, its
+    strings, the basemap and where the map opens (``extra`` adds the page's own settings)."""
+    lang = page_lang()
+    config = {
+        "lang": lang,
+        "strings": page_strings(lang),
+        "basemapUrl": current_app.config.get("BASEMAP_URL", ""),
+        "center": {"lon": MAP_CENTER[0], "lat": MAP_CENTER[1]},
+        "zoom": zoom,
+        **extra,
+    }
+    return render_template(template, lang=lang, t=page_strings(lang), page_config=config)
