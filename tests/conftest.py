@@ -12,14 +12,16 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from flask import Flask
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection, make_url
 
 from geo311 import create_app
 from geo311.cluster import Cluster, postgis_missing
-from geo311.db import make_engine
+from geo311.db import get_engine, make_engine
 from geo311.schema import init_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +124,24 @@ def own_fixture_city(own_database):
             _dispose(app)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def own_app():
+    """For the function-scoped app of a module with its own database: ``yield from own_app(url,
+    "table_a, table_b", SECRET_KEY=...)`` empties those tables (``TRUNCATE ... RESTART IDENTITY
+    CASCADE``; none when not given) and gives the app on ``url`` with those settings added, its
+    engine disposed after the test."""
+    return _own_app
+
+
+def _own_app(url: str, truncate: str | None = None, **config: Any) -> Iterator[Flask]:
+    application = create_app({**_test_config(url), **config})
+    if truncate:
+        with get_engine(application).begin() as conn:
+            conn.execute(text(f"TRUNCATE {truncate} RESTART IDENTITY CASCADE"))
+    yield application
+    _dispose(application)
 
 
 def _own_database(server: PostgisServer, name: str, *, catalogue: bool = True) -> Iterator[str]:

@@ -21,12 +21,8 @@ def auth_db_url(own_database) -> Iterator[str]:
 
 
 @pytest.fixture
-def auth_app(auth_db_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": auth_db_url})
-    yield app
-    engine = app.extensions.pop("geo311_engine", None)
-    if engine is not None:
-        engine.dispose()
+def auth_app(auth_db_url, own_app):
+    yield from own_app(auth_db_url)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, text
 
-from geo311 import create_app
 from geo311.auth import create_user, issue_token
 from geo311.db import get_engine
 from geo311.models import STAFF_ROLES, ServiceRequest
@@ -25,14 +24,10 @@ def updates_db_url(own_database) -> Iterator[str]:
 
 
 @pytest.fixture
-def app(updates_db_url):
-    application = create_app({"TESTING": True, "DATABASE_URL": updates_db_url})
-    with get_engine(application).begin() as conn:
-        conn.execute(text(
-            "TRUNCATE service_request, request_status_history, request_location_correction, "
-            "request_update_detail, api_token, staff_user, audit_event RESTART IDENTITY CASCADE"))
-    yield application
-    get_engine(application).dispose()
+def app(updates_db_url, own_app):
+    yield from own_app(updates_db_url, "service_request, request_status_history, "
+                       "request_location_correction, request_update_detail, api_token, "
+                       "staff_user, audit_event")
 
 
 @pytest.fixture

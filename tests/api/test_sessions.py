@@ -25,16 +25,14 @@ def sessions_db_url(own_database) -> Iterator[str]:
 
 
 @pytest.fixture
-def app(sessions_db_url):
-    application = create_app({"TESTING": True, "DATABASE_URL": sessions_db_url,
-                              "SECRET_KEY": "test-secret"})
-    with get_engine(application).begin() as conn:
-        conn.execute(text("TRUNCATE service_request, request_status_history, request_event, "
-                          "api_token, staff_user, audit_event RESTART IDENTITY CASCADE"))
-        user_id = create_user(conn, "dana", "dispatcher", password=_PASSWORD)
-        application.config["TEST_TOKEN"] = issue_token(conn, user_id)
-    yield application
-    get_engine(application).dispose()
+def app(sessions_db_url, own_app):
+    for application in own_app(sessions_db_url, "service_request, request_status_history, "
+                               "request_event, api_token, staff_user, audit_event",
+                               SECRET_KEY="test-secret"):
+        with get_engine(application).begin() as conn:
+            user_id = create_user(conn, "dana", "dispatcher", password=_PASSWORD)
+            application.config["TEST_TOKEN"] = issue_token(conn, user_id)
+        yield application
 
 
 def add_request(app) -> int:

@@ -5,10 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
-
-from geo311 import create_app
-from geo311.db import get_engine
 
 _DB = "geo311_users_cli"
 
@@ -19,12 +15,8 @@ def users_db_url(own_database) -> Iterator[str]:
 
 
 @pytest.fixture
-def users_app(users_db_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": users_db_url})
-    with get_engine(app).begin() as conn:
-        conn.execute(text("TRUNCATE api_token, staff_user, audit_event RESTART IDENTITY CASCADE"))
-    yield app
-    get_engine(app).dispose()
+def users_app(users_db_url, own_app):
+    yield from own_app(users_db_url, "api_token, staff_user, audit_event")
 
 
 def test_add_prints_a_working_token_on_the_last_line(users_app):
