@@ -1,5 +1,6 @@
 /* Shared by the resident page's scripts (resident.js, report.js): the page's settings from the
- * server (#page-config) and a small element builder that only ever sets text, never HTML. */
+ * server (#page-config), a small element builder that only ever sets text, never HTML, and the
+ * reader of an API reply. */
 window.geo311Page = (function () {
   "use strict";
 
@@ -10,5 +11,15 @@ window.geo311Page = (function () {
     return node;
   }
 
-  return { config: JSON.parse(document.getElementById("page-config").textContent), el: el };
+  // A fetch response as {ok, body} once its JSON is read: the caller shows body (the answer, or
+  // the server's own error) according to ok.
+  function jsonReply(response) {
+    return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+  }
+
+  return {
+    config: JSON.parse(document.getElementById("page-config").textContent),
+    el: el,
+    jsonReply: jsonReply
+  };
 })();

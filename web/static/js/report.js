@@ -251,9 +251,7 @@
   function follow(id, button) {
     button.disabled = true;
     fetch("/api/v1/requests/" + encodeURIComponent(id) + "/followers", { method: "POST" })
-      .then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-      })
+      .then(geo311Page.jsonReply)
       .then(function (reply) {
         if (!reply.ok) { button.disabled = false; say(reply.body.error || t.error, "error"); return; }
         statusLine.className = "";
@@ -286,9 +284,7 @@
       headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey },
       body: JSON.stringify(body)
     })
-      .then(function (response) {
-        return response.json().then(function (reply) { return { ok: response.ok, body: reply }; });
-      })
+      .then(geo311Page.jsonReply)
       .then(function (reply) {
         if (!reply.ok) {
           submitButton.disabled = false;

@@ -90,9 +90,7 @@
     answerBody.setAttribute("aria-busy", "true");
     showMessage(t.answer_loading);
     return fetch("/api/v1/locate?" + params.toString(), { headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-      })
+      .then(geo311Page.jsonReply)
       .then(function (reply) {
         if (mine !== sequence) { return; }  // a newer pin or search has been asked since
         answerBody.removeAttribute("aria-busy");
