@@ -514,6 +514,7 @@ def _neighbour_interpolation(conn: Connection, query: ParsedQuery, match: Street
                   "reach": min(abs(query.house_number - estimate.low),
                                abs(query.house_number - estimate.high)),
                   "by_grid": estimate.by_grid, "by_axis": estimate.by_axis, "chance": chance,
+                  "grid_streets": estimate.grid_streets,
                   "anchor_m": estimate.anchor_m, "known": estimate.known,
                   "anchor_confidence": estimate.anchor_confidence})]
 
@@ -534,7 +535,7 @@ def _interpolation_chance(estimate: NumberEstimate, number: int) -> float:
             return 0.72 - estimate.gap / 1000.0 if estimate.gap < 400 else 0.28
         return 0.5 if estimate.gap < 40 else 0.38 if estimate.gap < 400 else 0.12
     reach = min(abs(number - estimate.low), abs(number - estimate.high))
-    if estimate.by_axis:
+    if estimate.by_axis or estimate.grid_streets == 1:  # one parallel street is as rough
         return 0.17 if estimate.same_side else 0.1
     if estimate.by_grid:
         return 0.7 if reach < 10 else 0.44 if estimate.same_side else 0.38

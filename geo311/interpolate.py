@@ -36,6 +36,14 @@ _GRID_REACH_M = 1500.0
 #: (metres along the anchors' line) their answers may be.
 _GRID_STREETS = 5
 _GRID_MIN_STREETS = 2
+#: Moving off a lone known number (:func:`_grid_shift`) needs only one parallel street: with
+#: nothing else to go on, one street's step beats staying put or the axis median (dev holdout:
+#: 45 more answers within 100 m, 7 fewer). Such a move is less sure (``grid_streets`` = 1).
+_GRID_SHIFT_MIN_STREETS = 1
+#: How far (numbers, beyond half the move) a parallel street's known points may be from the two
+#: numbers for a move: wider than between anchors, since a move has no second anchor to check
+#: it (dev holdout, 150 -> 300: 33 more answers within 100 m, 15 fewer).
+_GRID_SHIFT_NUMBER_SPAN = 300
 _GRID_MAX_SPREAD_M = 150.0
 _M_PER_DEG_LON, _M_PER_DEG_LAT = 92_300.0, 110_900.0
 #: Widest plausible distance (metres) between the two sides' address points of one street.
@@ -72,6 +80,7 @@ class NumberEstimate:
     anchor_m: float = 0.0  # metres from the estimate to the nearest known number it leans on
     known: int = 0  # known numbers of the street within the search span (its density)
     anchor_confidence: float = 1.0  # the least confidence of the known numbers it leans on
+    grid_streets: int = 0  # how many parallel streets placed it (at least; 0: not by the grid)
 
     @property
     def gap(self) -> int:
@@ -143,18 +152,20 @@ def estimate_number_position(conn: Connection, street_key: str, number: int,
                                           same_side, beyond[4], True, True,
                                           _nearest_m(axis.lon, axis.lat, items[:1]), len(known),
                                           items[0].confidence)
-            lon, lat = grid or beyond[:2]
+            lon, lat, streets = grid or (*beyond[:2], 0)
             return NumberEstimate(lon, lat, "beyond", beyond[2], beyond[3], same_side,
                                   beyond[4], grid is not None,
                                   anchor_m=_nearest_m(lon, lat, items[:1]), known=len(known),
-                                  anchor_confidence=items[0].confidence)
+                                  anchor_confidence=items[0].confidence, grid_streets=streets)
     return None
 
 
 def _grid_beyond(conn: Connection, street_key: str, pre_dir: str, number: int,
-                 items: list[_Known]) -> tuple[float, float] | None:
+                 items: list[_Known]) -> tuple[float, float, int] | None:
     """Past the last known number, follow the street's line (its two nearest known numbers far
-    enough apart) as far as the parallel streets' numbers say."""
+    enough apart) as far as the parallel streets' numbers say.
+
+    :returns: ``(lon, lat, streets)``, streets being how many parallel streets placed it."""
     near = items[0]
     reach = abs(number - near.number)
     for far in items[1:6]:
@@ -168,20 +179,23 @@ def _grid_beyond(conn: Connection, street_key: str, pre_dir: str, number: int,
         t = _grid_fraction(conn, street_key, pre_dir, number, far, near, 1.0, t_max)
         if t is None:
             break
-        return far.lon + t * (near.lon - far.lon), far.lat + t * (near.lat - far.lat)
+        return (far.lon + t * (near.lon - far.lon), far.lat + t * (near.lat - far.lat),
+                _GRID_MIN_STREETS)
     return _grid_shift(conn, street_key, pre_dir, number, near)
 
 
 def _grid_shift(conn: Connection, street_key: str, pre_dir: str, number: int,
-                near: _Known) -> tuple[float, float] | None:
+                near: _Known) -> tuple[float, float, int] | None:
     """One known number on the street and no line to follow: move from it as far and in the
     direction that the same two numbers lie apart on the nearest parallel streets (which agree).
+
+    :returns: ``(lon, lat, streets)``, streets being how many parallel streets said the move.
     """
     reach_m = abs(number - near.number) * _MAX_M_PER_NUMBER + _GRID_REACH_M
     pad_lon, pad_lat = reach_m / _M_PER_DEG_LON, reach_m / _M_PER_DEG_LAT
     streets = _parallel_streets(
         conn, street_key, pre_dir, (number + near.number) // 2,
-        abs(number - near.number) // 2 + _GRID_NUMBER_SPAN,
+        abs(number - near.number) // 2 + _GRID_SHIFT_NUMBER_SPAN,
         (near.lon - pad_lon, near.lat - pad_lat, near.lon + pad_lon, near.lat + pad_lat))
     moves: list[tuple[float, float, float]] = []  # (street's distance, dx m, dy m)
     for members in streets.values():
@@ -192,13 +206,13 @@ def _grid_shift(conn: Connection, street_key: str, pre_dir: str, number: int,
         if away <= _GRID_REACH_M:
             moves.append((away, *_xy(there[0], there[1], here[0], here[1])))
     nearest = sorted(moves)[:_GRID_STREETS]
-    if len(nearest) < _GRID_MIN_STREETS:
+    if len(nearest) < _GRID_SHIFT_MIN_STREETS:
         return None
     xs, ys = sorted(m[1] for m in nearest), sorted(m[2] for m in nearest)
     if max(xs[-1] - xs[0], ys[-1] - ys[0]) > _GRID_MAX_SPREAD_M:
         return None  # the parallel streets disagree
     dx, dy = xs[len(xs) // 2], ys[len(ys) // 2]
-    return near.lon + dx / _M_PER_DEG_LON, near.lat + dy / _M_PER_DEG_LAT
+    return near.lon + dx / _M_PER_DEG_LON, near.lat + dy / _M_PER_DEG_LAT, len(nearest)
 
 
 def _parallel_streets(conn: Connection, street_key: str, pre_dir: str, number: int, span: int,
@@ -402,7 +416,7 @@ def estimate_from_grid(conn: Connection, street_key: str, number: int, pre_dir: 
                             _Known(anchor_number, anchor[0], anchor[1], None))
         if moved is not None:
             return NumberEstimate(moved[0], moved[1], "grid", anchor_number, anchor_number,
-                                  False, None, True)
+                                  False, None, True, grid_streets=moved[2])
     row = conn.execute(load_sql("grid_axis"), {"pre_dir": pre_dir, "number": number,
                                                "lon": anchor[0], "lat": anchor[1],
                                                "radius_deg": 0.03}).first()

@@ -173,6 +173,21 @@ def test_one_known_number_moves_as_far_as_on_the_parallel_streets(grid):
     assert metres(best, lon_at(1405), LAT + 0.0007) < 15
 
 
+def test_one_parallel_street_is_enough_to_move_off_a_lone_number(conn):
+    """W PHI ST knows only 1001; one parallel street, W CHI ST, knows 1001 and 1401 400 m apart
+    (and 1201, 250 numbers from the middle of the move): 1401 W PHI ST moves 400 m west too,
+    as a rougher answer than one that several streets agree on."""
+    phi = LAT + 0.09
+    add_point(conn, 1001, "W", "PHI", "ST", lon_at(5), phi)
+    for number, west in ((1001, 5), (1401, 405)):
+        add_point(conn, number, "W", "CHI", "ST", lon_at(west), phi + 0.0014)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("1401 W PHI ST"))[0]
+    assert "placed_by_address_grid" in best.reasons
+    assert metres(best, lon_at(405), phi) < 10
+    assert best.extra["grid_streets"] == 1 and best.extra["chance"] < 0.2
+
+
 def test_unknown_numbered_street_lies_between_its_numbered_neighbours(conn):
     """Nothing is known on W 42ND ST; W 41ST and W 43RD ST, 200 m apart, place 1051 between."""
     for name, dlat in (("41ST", 0.0009), ("43RD", -0.0009)):
