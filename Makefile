@@ -20,8 +20,8 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/geo311 setup
 	@echo "geo311 on http://$(HOST):$(PORT)/  (Ctrl-C stops the server; 'make db-down' stops the database)"
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread \
-		--threads 8 --timeout 120 --access-logfile - 'geo311:create_app()'
+	exec $(BIN)/gunicorn -c python:geo311.gunicorn_conf --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) 'geo311:create_app()'
 
 test: install
 	bash scripts/ensure_test_tools.sh

@@ -22,11 +22,14 @@ __all__ = [
     "NotFound",
     "Conflict",
     "PayloadTooLarge",
+    "UriTooLong",
     "TooManyRequests",
     "ServiceUnavailable",
     "init_app",
     "error_response",
     "refuse_nul_characters",
+    "refuse_long_urls",
+    "MAX_URL_BYTES",
     "BigintConverter",
 ]
 
@@ -85,6 +88,12 @@ class PayloadTooLarge(Geo311Error):
     status = 413
 
 
+class UriTooLong(Geo311Error):
+    """The URL is over :data:`MAX_URL_BYTES`."""
+
+    status = 414
+
+
 class TooManyRequests(Geo311Error):
     """Rate limit exceeded; ``headers`` carries ``Retry-After``."""
 
@@ -121,6 +130,23 @@ def error_response(status: int, message: str, headers: dict | None = None) -> Re
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+#: Longest URL (path and query string, as sent) the app reads: gunicorn lets any length through
+#: (``geo311.gunicorn_conf``) so that a long typed text gets a JSON answer, this one included.
+MAX_URL_BYTES = 65_536
+
+
+def refuse_long_urls() -> None:
+    """Refuse a URL longer than :data:`MAX_URL_BYTES` with a JSON 414, before it is parsed.
+
+    :raises UriTooLong: when the path and query string together are too long.
+    """
+    length = len(request.environ.get("PATH_INFO", "")) + len(
+        request.environ.get("QUERY_STRING", ""))
+    if length > MAX_URL_BYTES:
+        raise UriTooLong(f"the URL is {length:,} bytes long; the limit is "
+                                 f"{MAX_URL_BYTES:,}")
 
 
 def refuse_nul_characters() -> None:
@@ -186,10 +212,12 @@ class BigintConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected, the check
-    that refuses NUL characters in any input (:func:`refuse_nul_characters`) and the bounded
+    """Register JSON handlers for Geo311Error, HTTP errors and anything unexpected, the checks
+    that refuse an over-long URL (:func:`refuse_long_urls`) and NUL characters in any input
+    (:func:`refuse_nul_characters`) and the bounded
     ``int`` route converter (:class:`BigintConverter`; before any blueprint adds its routes)."""
     app.url_map.converters["int"] = BigintConverter
+    app.before_request(refuse_long_urls)
     app.before_request(refuse_nul_characters)
 
     @app.errorhandler(Geo311Error)
