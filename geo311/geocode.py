@@ -241,7 +241,8 @@ def geocode_parsed(conn: Connection, query: ParsedQuery) -> list[Candidate]:
     elif query.kind == "place":
         found = _place_candidates(conn, query.place_text or query.text)
         if query.street is not None:
-            found += _street_candidates(conn, query.street, query.zip, ())
+            found = _streets_before_partial_places(
+                found, _street_candidates(conn, query.street, query.zip, ()))
     else:
         found = []
     found = _checked_against_zip(conn, [_with_parser_notes(c, query) for c in found], query)
@@ -786,6 +787,24 @@ def _block_candidates(conn: Connection, street: StreetRef,
     # The block described is the answer, as sure as its less sure end; the score model (fitted on
     # single addresses, where a block face is a rough guess) does not apply.
     return [replace(block, score=min(end.score for end in found), extra={"described_block": True})]
+
+
+def _streets_before_partial_places(places: list[Candidate],
+                                   streets: list[Candidate]) -> list[Candidate]:
+    """A word that is a street's whole name ("vermont": Vermont Ave) means that street before
+    the places whose longer names only contain it (Vermont Vista, Vermont Square); a place named
+    exactly so ("venice", "koreatown") stays first. Such places are scored no higher than the
+    street and listed after it."""
+    named = [s for s in streets if "fuzzy_street_name" not in s.reasons]
+    if not named:
+        return places + streets
+    exact = [p for p in places if not _PLACE_NAME_DOUBTS.intersection(p.reasons)]
+    partial = [p for p in places if _PLACE_NAME_DOUBTS.intersection(p.reasons)]
+    floor = min(s.score for s in named)
+    return exact + streets + [replace(p, score=min(p.score, floor)) for p in partial]
+
+
+_PLACE_NAME_DOUBTS = frozenset({"partial_place_name", "fuzzy_place_name"})
 
 
 def _place_candidates(conn: Connection, place: str) -> list[Candidate]:

@@ -182,3 +182,16 @@ def test_empty_text_page_points_to_its_forms_not_to_a_map_it_has_not(la_client):
         html = la_client.get(f"/text?lang={lang}").get_data(as_text=True)
         assert words in html
         assert "click the map" not in html and "clic en el mapa" not in html
+
+
+def test_a_word_that_is_a_streets_whole_name_means_the_street_before_longer_place_names(la_client):
+    """"vermont" is Vermont Ave before Vermont Vista or Vermont Square; "koreatown", which names
+    no street, is still a place."""
+    answer = la_client.get("/api/v1/locate?q=vermont").get_json()
+    assert answer["precision"] == "street" and "VERMONT AVE" in answer["address"]["street"]
+    kinds = [c["precision"] for c in answer["candidates"]]
+    assert "area_centroid" in kinds  # the neighbourhoods stay listed, after the streets
+    assert kinds.index("area_centroid") > max(i for i, k in enumerate(kinds) if k == "street")
+    place = la_client.get("/api/v1/locate?q=koreatown").get_json()  # no KOREATOWN street
+    assert place["precision"] in ("area_centroid", "place")
+    assert "Koreatown" in place["address"]["text"]
