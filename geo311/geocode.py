@@ -16,7 +16,7 @@ from geo311.address_words import NAME_DIRECTION_WORDS, ordinal
 from geo311.db import load_sql
 from geo311.interpolate import NumberEstimate, estimate_from_grid, estimate_number_position
 from geo311.locate_result import AddressInfo, Candidate
-from geo311.locate_score import MODEL_PRECISIONS, model_score, score_features
+from geo311.locate_score import MODEL_PRECISIONS, WEAK_OBSERVATION, model_score, score_features
 from geo311.snap import point_at_fraction
 
 __all__ = ["StreetMatch", "match_streets", "geocode_parsed", "refresh_street_names"]
@@ -416,7 +416,11 @@ def _address_candidates(conn: Connection, query: ParsedQuery) -> list[Candidate]
                 str(number), street, zip_code, f"{number} {street}" + (f", {zip_code}" if zip_code else ""),
                 "street_segment"), scale=range_scale,
                 features={"real_anchors": real, "gap": gap, "chance": chance}))
-        if not points:
+        if not points or all(p.kind == "observed" and (p.confidence or 0.0) <= WEAK_OBSERVATION
+                             for p in points):
+            # A number seen only in parking citations is as often off as not: its street's
+            # neighbours say where it is too, and the scores decide (dev holdout: 11 more
+            # answers within 30 m, 1 fewer).
             out += _neighbour_interpolation(conn, query, match, reasons)
         if ranged:
             out = [_checked_against_ranges(c, ranged) for c in out] + ranged

@@ -15,14 +15,14 @@ LAT = 34.03  # three E-W streets numbered west of Main, 150 m apart north-south
 M_PER_DEG_LON, M_PER_DEG_LAT = 92_300.0, 110_900.0
 
 
-def add_point(conn, number, pre_dir, name, suffix, lon, lat, kind="observed"):
+def add_point(conn, number, pre_dir, name, suffix, lon, lat, kind="observed", confidence=0.9):
     conn.execute(text(
         """
         INSERT INTO address_point (source, source_id, kind, house_number, pre_dir, name, suffix,
             zip, full_address, street_key, confidence, observations, attrs, geom)
-        VALUES ('test', NULL, :kind, :n, :pre, :name, :sfx, '90012', :label, :key, 0.9, 1, '{}',
+        VALUES ('test', NULL, :kind, :n, :pre, :name, :sfx, '90012', :label, :key, :conf, 1, '{}',
                 ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-        """), {"kind": kind, "n": number, "pre": pre_dir, "name": name, "sfx": suffix,
+        """), {"kind": kind, "conf": confidence, "n": number, "pre": pre_dir, "name": name, "sfx": suffix,
                "label": " ".join(p for p in (str(number), pre_dir, name, suffix) if p),
                "key": f"{name} {suffix}", "lon": lon, "lat": lat})
 
@@ -249,3 +249,30 @@ def test_interpolation_between_weak_anchors_scores_lower(conn):
     weak = geocode_parsed(conn, parse_query("1021 W TAU ST"))[0]
     assert strong.precision == weak.precision == "interpolated_points"
     assert strong.score > weak.score
+
+
+def test_anchors_the_city_geocoded_win_over_nearer_numbers_seen_only_in_citations(conn):
+    """W MU ST: 1001 and 1041 geocoded by the City on the street's line, 1021 seen only in
+    parking citations, 80 m off it: 1011 lies between 1001 and 1041, not half-way to 1021."""
+    mu = LAT + 0.1
+    add_point(conn, 1001, "W", "MU", "ST", lon_at(5), mu)
+    add_point(conn, 1041, "W", "MU", "ST", lon_at(45), mu)
+    add_point(conn, 1021, "W", "MU", "ST", lon_at(25), mu + 80 / M_PER_DEG_LAT, confidence=0.5)
+    refresh_street_names(conn)
+    best = geocode_parsed(conn, parse_query("1011 W MU ST"))[0]
+    assert best.precision == "interpolated_points"
+    assert metres(best, lon_at(15), mu) < 5
+
+
+def test_a_number_seen_only_in_citations_yields_to_its_geocoded_neighbours(conn):
+    """1011 W NU ST is known only from parking citations, 80 m off the street's line; 1001 and
+    1021 are geocoded by the City on it: the answer is between them, the citation point listed
+    after it."""
+    nu = LAT + 0.11
+    add_point(conn, 1001, "W", "NU", "ST", lon_at(5), nu)
+    add_point(conn, 1021, "W", "NU", "ST", lon_at(25), nu)
+    add_point(conn, 1011, "W", "NU", "ST", lon_at(15), nu + 80 / M_PER_DEG_LAT, confidence=0.5)
+    refresh_street_names(conn)
+    best, *others = geocode_parsed(conn, parse_query("1011 W NU ST"))
+    assert best.precision == "interpolated_points" and metres(best, lon_at(15), nu) < 5
+    assert any(c.precision == "address_point" for c in others)
