@@ -108,18 +108,6 @@ _BLOCKFACES = text(
     LIMIT 6
     """
 )
-_STREET_CENTRE = text(
-    """
-    SELECT pre_dir, ST_X(c) AS lon, ST_Y(c) AS lat, n FROM (
-        SELECT pre_dir, ST_Centroid(ST_Collect(geom)) AS c, count(*) AS n FROM (
-            SELECT pre_dir, ST_PointOnSurface(geom) AS geom FROM street_segment WHERE street_key = :key
-            UNION ALL
-            SELECT pre_dir, geom FROM address_point WHERE street_key = :key
-                AND (CAST(:zip AS text) IS NULL OR zip = :zip)
-        ) t GROUP BY pre_dir
-    ) s ORDER BY n DESC LIMIT 3
-    """
-)
 _SEGMENT_CROSSINGS = text(
     """
     SELECT ST_X(p) AS lon, ST_Y(p) AS lat, a.full_name AS a_name, b.full_name AS b_name
@@ -642,7 +630,7 @@ def _street_candidates(conn: Connection, street: StreetRef, zip_code: str | None
     keys = [StreetMatch(key, (), 0, ())] if key else match_streets(conn, street)
     out = []
     for match in keys:
-        for row in conn.execute(_STREET_CENTRE, {"key": match.key, "zip": zip_code}).all():
+        for row in conn.execute(load_sql("street_centre"), {"key": match.key, "zip": zip_code}).all():
             why = list(reasons) + list(match.reasons) + list(extra)
             why += _direction_reasons(street, row.pre_dir, match.pre_dirs)
             label = _key_with_dir(match.key, row.pre_dir)

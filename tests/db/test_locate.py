@@ -416,3 +416,20 @@ def test_a_place_scores_by_how_well_its_name_matches(streets, typed, found, best
     result = locate_text(streets, typed, on=OLD)
     assert result.precision == "place" and result.address.text == found
     assert result.score == best_score
+
+
+def test_a_street_mostly_outside_the_city_answers_at_its_part_inside(conn):
+    """OMEGA AVE runs 1 km inside the fixture city's east edge (-118.2) and 5 km beyond it: the
+    centre of its segments is outside, the answer is on its part inside (as "Sunset Blvd" is in
+    Los Angeles, not in West Hollywood where the whole street's centre falls)."""
+    add_segment(conn, "omega-in", "OMEGA", "AVE", None,
+                [(-118.215, 34.08), (-118.21, 34.08), (-118.205, 34.08)])
+    for i in range(5):
+        west = -118.20 + i * 0.01
+        add_segment(conn, f"omega-out-{i}", "OMEGA", "AVE", None,
+                    [(west, 34.08), (west + 0.005, 34.08), (west + 0.01, 34.08)])
+    refresh_street_names(conn)
+    result = locate_text(conn, "Omega Ave", on=OLD)
+    assert result.precision == "street"
+    assert result.jurisdiction.inside_city is True
+    assert -118.215 <= result.lon <= -118.2 and result.lat == pytest.approx(34.08)
