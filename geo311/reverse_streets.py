@@ -1,8 +1,9 @@
 """Which street is a pin on, when the only street knowledge is the addresses along it.
 
 Most of the City has no centerline in our data, but it has many known addresses. Sorted by house
-number, the addresses of one street draw that street's line; the pin belongs to the street whose line
-passes closest, not to the single nearest address (which at a corner is often on the cross street).
+number, the addresses of one street draw that street's line; the pin belongs to the street whose
+line passes closest, not to the single nearest address (which at a corner is often on the cross
+street).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ _NEAREST = 250  # enough to draw every street near the pin, even on dense blocks
 #: _distance_and_number); chosen on the 2018 dev holdout (scripts/eval_locate.py --dev
 #: --reverse-only): 0 -> 0.5 -> 1.5 named 5,540 -> 5,543 -> 5,544 of 8,898 streets.
 _PAST_END = 1.5
+#: Extra metres for a street known by one address only: it draws no line, so it is trusted less.
+_ONE_ADDRESS_M = 10.0
+#: An observed range is a rougher line than the addresses themselves: it must pass this many
+#: metres closer, plus 1 m per :data:`_RANGE_M_PER_EXTRA_M` of its length.
+_RANGE_EXTRA_M = 2.0
+_RANGE_M_PER_EXTRA_M = 200.0
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,10 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
     :param conn: database connection.
     :param lon: pin longitude.
     :param lat: pin latitude.
-    :returns: the best guess, or None when no address is near.
+    :returns: the best guess, or None when no address and no observed range is near.
     """
     rows = conn.execute(load_sql("addresses_near_point"),
                         {"lon": lon, "lat": lat, "box_deg": _BOX_DEG, "k": _NEAREST}).all()
-    if not rows:
-        return None
     origin = local_xy(lon, lat, lat)
     streets: dict[tuple[str, str | None], list] = defaultdict(list)
     for row in rows:
@@ -64,7 +69,7 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
         xy = [_xy(r, origin, lat) for r in members]
         distance, number = _distance_and_number(xy, [r.house_number for r in members])
         if len(members) == 1:
-            distance += 10.0  # one address draws no line: trust it less than a street's line
+            distance += _ONE_ADDRESS_M
         nearest_index = min(range(len(xy)), key=lambda i: math.hypot(*xy[i]))
         near = members[nearest_index]
         guess = StreetGuess(
@@ -78,6 +83,8 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
         )
         if best is None or (distance, guess.street) < best[:2]:  # ties by name: one answer
             best = (distance, guess.street, guess)
+    # Read even when no address is in the box: a range joins numbers known farther off, so it
+    # can pass near a pin far from every known address (hillside and fringe streets).
     for guess in _range_guesses(conn, lon, lat):
         if best is None or (guess.distance_m, guess.street) < best[:2]:
             best = (guess.distance_m, guess.street, guess)
@@ -85,15 +92,16 @@ def street_from_addresses(conn: Connection, lon: float, lat: float) -> StreetGue
 
 
 def _range_guesses(conn: Connection, lon: float, lat: float) -> list[StreetGuess]:
-    """Streets from the observed ranges near the pin; a long range is a rougher line, so it must
-    pass closer to win (1 m per 200 m of length)."""
+    """Streets from the observed ranges near the pin; a range must pass closer than an address
+    line to win, and a long range closer still (see :data:`_RANGE_EXTRA_M`)."""
     out = []
     for r in conn.execute(load_sql("ranges_near_point"), {"lon": lon, "lat": lat, "k": 6}):
         number = int(round(r.from_number + r.fraction * (r.to_number - r.from_number)))
         street = " ".join(p for p in (r.pre_dir, r.name, r.suffix) if p)
         out.append(StreetGuess(
             street_key=r.street_key, street=street,
-            distance_m=float(r.distance_m) + float(r.length_m) / 200.0 + 2.0,
+            distance_m=(float(r.distance_m) + float(r.length_m) / _RANGE_M_PER_EXTRA_M
+                        + _RANGE_EXTRA_M),
             house_number=number, zip=r.zip, nearest_text=f"{number} {street}",
             nearest_lon=lon, nearest_lat=lat, nearest_m=float("inf"), points=2))
     return out

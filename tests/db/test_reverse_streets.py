@@ -3,6 +3,8 @@ answers on hand-made streets, no LA data."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from geo311.reverse_streets import street_from_addresses
 from tests.db.test_geocode_grid import M_PER_DEG_LAT, M_PER_DEG_LON, add_point
 
@@ -31,3 +33,27 @@ def test_a_pin_along_a_streets_line_is_on_that_street(conn):
     guess = street_from_addresses(conn, *_at(10, 5))
     assert guess is not None and guess.street_key == "PSI AVE"
     assert 2000 < guess.house_number < 2062
+
+
+def add_range(conn, name: str, suffix: str, start: tuple[float, float], end: tuple[float, float],
+              from_number: int = 1000, to_number: int = 1098) -> None:
+    """An observed range (both sides) of ``name suffix`` from ``start`` to ``end`` (lon, lat)."""
+    conn.execute(text(
+        """
+        INSERT INTO street_range (source, street_key, name, suffix, parity, from_number, to_number,
+            observations, confidence, length_m, attrs, geom)
+        VALUES ('observed', :key, :name, :sfx, 'all', :a, :b, 2, 0.8,
+                ST_Length(ST_MakeLine(ST_MakePoint(:x0, :y0), ST_MakePoint(:x1, :y1))::geography),
+                '{}', ST_SetSRID(ST_MakeLine(ST_MakePoint(:x0, :y0), ST_MakePoint(:x1, :y1)), 4326))
+        """), {"key": f"{name} {suffix}", "name": name, "sfx": suffix, "a": from_number,
+               "b": to_number, "x0": start[0], "y0": start[1], "x1": end[0], "y1": end[1]})
+
+
+def test_an_observed_range_names_the_street_where_no_address_is_near(conn):
+    """No known address lies within the box read around the pin, but an observed range (drawn
+    between two numbers known farther off) passes 60 m from it: that range's street answers."""
+    add_range(conn, "OMEGA", "ST", _at(-1500, 60), _at(1500, 60))
+    guess = street_from_addresses(conn, *_at(0, 0))
+    assert guess is not None and guess.street_key == "OMEGA ST"
+    assert 1000 < guess.house_number < 1098
+
