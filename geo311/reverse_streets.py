@@ -25,11 +25,14 @@ _NEAREST = 250  # enough to draw every street near the pin, even on dense blocks
 #: _distance_and_number); chosen on the 2018 dev holdout (scripts/eval_locate.py --dev
 #: --reverse-only): 0 -> 0.5 -> 1.5 named 5,540 -> 5,543 -> 5,544 of 8,898 streets.
 _PAST_END = 1.5
-#: Extra metres for a street known by one address only: it draws no line, so it is trusted less.
-_ONE_ADDRESS_M = 10.0
-#: An observed range is a rougher line than the addresses themselves: it must pass this many
-#: metres closer, plus 1 m per :data:`_RANGE_M_PER_EXTRA_M` of its length.
-_RANGE_EXTRA_M = 2.0
+#: Extra metres for a street known by one address only (it draws no line): none, a lone address
+#: beside the pin is as good a guide as a line. An observed range is a rougher line than the
+#: addresses themselves: it must pass :data:`_RANGE_EXTRA_M` metres closer, plus 1 m per
+#: :data:`_RANGE_M_PER_EXTRA_M` of its length. 2018 dev holdout (--reverse-only), lone address
+#: 10 -> 0 m and range 2 -> 4 m: streets named 5,698 -> 5,728 of 8,898 (lone address at 5 or 0 m
+#: alone: 5,710 or 5,720; range at 5, 6, 8 m: 5,726, 5,731, 5,739, each losing a Koreatown street).
+_ONE_ADDRESS_M = 0.0
+_RANGE_EXTRA_M = 4.0
 _RANGE_M_PER_EXTRA_M = 200.0
 
 

@@ -57,3 +57,23 @@ def test_an_observed_range_names_the_street_where_no_address_is_near(conn):
     assert guess is not None and guess.street_key == "OMEGA ST"
     assert 1000 < guess.house_number < 1098
 
+
+def test_a_lone_address_beside_the_pin_beats_a_line_a_little_farther(conn):
+    """TAU CT is known by one address 5 m from the pin; RHO AVE's line passes 9 m away. The lone
+    address names the pin's street: one address is as good a guide as a line."""
+    add_point(conn, 500, None, "TAU", "CT", *_at(5, 0))
+    for i, north in enumerate(range(-300, 301, 20)):
+        add_point(conn, 2000 + 2 * i, "N", "RHO", "AVE", *_at(-9 + (i % 2) * 0.5, north))
+    guess = street_from_addresses(conn, *_at(0, 0))
+    assert guess is not None and guess.street_key == "TAU CT"
+
+
+def test_a_streets_own_address_line_beats_an_observed_range_a_little_nearer(conn):
+    """An observed range only joins two known numbers (across a bend, or a block apart), so it is a
+    rougher line than a street's own addresses: SIGMA AVE's address line 13.5 m from the pin beats
+    KAPPA ST's 200 m range 10 m from it."""
+    add_range(conn, "KAPPA", "ST", _at(-100, 10), _at(100, 10))
+    for i, north in enumerate(range(-300, 301, 20)):
+        add_point(conn, 2000 + 2 * i, "N", "SIGMA", "AVE", *_at(13.5 + (i % 2) * 0.5, north))
+    guess = street_from_addresses(conn, *_at(0, 0))
+    assert guess is not None and guess.street_key == "SIGMA AVE"
