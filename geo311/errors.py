@@ -145,8 +145,7 @@ def refuse_long_urls() -> None:
     length = len(request.environ.get("PATH_INFO", "")) + len(
         request.environ.get("QUERY_STRING", ""))
     if length > MAX_URL_BYTES:
-        raise UriTooLong(f"the URL is {length:,} bytes long; the limit is "
-                                 f"{MAX_URL_BYTES:,}")
+        raise UriTooLong(f"the URL is {length:,} bytes long; the limit is {MAX_URL_BYTES:,}")
 
 
 def refuse_nul_characters() -> None:

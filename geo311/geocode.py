@@ -630,7 +630,8 @@ def _street_candidates(conn: Connection, street: StreetRef, zip_code: str | None
     keys = [StreetMatch(key, (), 0, ())] if key else match_streets(conn, street)
     out = []
     for match in keys:
-        for row in conn.execute(load_sql("street_centre"), {"key": match.key, "zip": zip_code}).all():
+        rows = conn.execute(load_sql("street_centre"), {"key": match.key, "zip": zip_code}).all()
+        for row in rows:
             why = list(reasons) + list(match.reasons) + list(extra)
             why += _direction_reasons(street, row.pre_dir, match.pre_dirs)
             label = _key_with_dir(match.key, row.pre_dir)
@@ -781,6 +782,10 @@ def _block_candidates(conn: Connection, street: StreetRef,
     return [replace(block, score=min(end.score for end in found), extra={"described_block": True})]
 
 
+#: Reasons of a place whose name only contains (or resembles) the text typed.
+_PLACE_NAME_DOUBTS = frozenset({"partial_place_name", "fuzzy_place_name"})
+
+
 def _streets_before_partial_places(places: list[Candidate],
                                    streets: list[Candidate]) -> list[Candidate]:
     """A word that is a street's whole name ("vermont": Vermont Ave) means that street before
@@ -794,9 +799,6 @@ def _streets_before_partial_places(places: list[Candidate],
     partial = [p for p in places if _PLACE_NAME_DOUBTS.intersection(p.reasons)]
     floor = min(s.score for s in named)
     return exact + streets + [replace(p, score=min(p.score, floor)) for p in partial]
-
-
-_PLACE_NAME_DOUBTS = frozenset({"partial_place_name", "fuzzy_place_name"})
 
 
 def _place_candidates(conn: Connection, place: str) -> list[Candidate]:
