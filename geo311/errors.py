@@ -31,6 +31,7 @@ __all__ = [
     "refuse_long_urls",
     "MAX_URL_BYTES",
     "BigintConverter",
+    "BIGINT_MAX",
 ]
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,11 @@ def _nul_in_json(value: object, where: str) -> str | None:
     return None
 
 
+#: Largest value of PostgreSQL's bigint, the type of every id: a larger one would fail in the
+#: database as a 500.
+BIGINT_MAX = 2**63 - 1
+
+
 class BigintConverter(IntegerConverter):
     """``<int:...>`` bounded to PostgreSQL's bigint (the type of every id in routes): a larger
     number matches no route, a 404, instead of failing in the database as a 500.
@@ -206,7 +212,7 @@ class BigintConverter(IntegerConverter):
     regex = r"\d{1,19}"
 
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", BIGINT_MAX)
         super().__init__(url_map, *args, **kwargs)
 
 

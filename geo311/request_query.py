@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 
 from geo311.boundaries import LA_TIME
-from geo311.errors import BadRequest
+from geo311.errors import BIGINT_MAX, BadRequest
 from geo311.geometry import WGS84, parse_bbox
 from geo311.models import REQUEST_STATUSES, ServiceRequest, ServiceType
 
@@ -41,8 +41,6 @@ __all__ = [
     "decode_cursor",
 ]
 
-#: Largest id a cursor may carry (PostgreSQL bigint); beyond it the query itself would fail.
-BIGINT_MAX = 2**63 - 1
 #: Orders a list can take; each pairs with ``id`` for a stable keyset cursor.
 SORTS = ("-requested_at", "requested_at", "updated_at")
 _SR = typing.cast(Table, ServiceRequest.__table__)

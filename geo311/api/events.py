@@ -8,7 +8,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import Engine
 
 from geo311.db import database_url
-from geo311.errors import BadRequest
+from geo311.errors import BIGINT_MAX, BadRequest
 from geo311.events import (
     MAX_TIMEOUT_S,
     STREAM_TIMEOUT_S,
@@ -53,7 +53,7 @@ def _position(value: str | None, name: str) -> int | None:
         raise BadRequest(f"{name} must be an event id (a whole number)") from None
     if position < 0:
         raise BadRequest(f"{name} must not be negative")
-    if position > 2**63 - 1:  # beyond bigint: the stream's query failed as "database unavailable"
+    if position > BIGINT_MAX:  # beyond bigint: the stream's query failed as "database unavailable"
         raise BadRequest(f"{name} is not an event id of this feed (too large)")
     return position
 
